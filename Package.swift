@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "CircuitFit",
+    products: [
+        .library(name: "CircuitFit", targets: ["CircuitFit"]),
+        .executable(name: "circuitfit", targets: ["circuitfit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS (cblas) + LAPACKE, from Debian's libopenblas-dev and liblapacke-dev.
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        // zlib, from Debian's zlib1g-dev: CRC-32 for NPZ and inflate for numpy.savez_compressed files.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "CircuitFit",
+            dependencies: ["COpenBLAS", "CZlib"]),
+        .executableTarget(
+            name: "circuitfit",
+            dependencies: [
+                "CircuitFit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "CircuitFitTests", dependencies: ["CircuitFit"]),
+    ]
+)
