@@ -26,6 +26,8 @@ let package = Package(
                 "CircuitFit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Benchmarks (not part of the test suite): `scripts/bench.sh` runs them against PyTorch.
+        .executableTarget(name: "circuitfit-bench", dependencies: ["CircuitFit"]),
         .testTarget(name: "CircuitFitTests", dependencies: ["CircuitFit"]),
     ]
 )
