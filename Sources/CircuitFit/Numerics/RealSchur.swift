@@ -35,30 +35,36 @@ public struct RealSchur: Sendable {
     public var spectralAbscissa: Double { eigenvaluesReal.max() ?? -.infinity }
 
     /// Solves the Lyapunov equation (A − sI)·X + X·(A − sI)ᵀ = C, or with `transposed`
-    /// (A − sI)ᵀ·X + X·(A − sI) = C, by Bartels–Stewart (dtrsyl on the Schur factor).
+    /// (A − sI)ᵀ·X + X·(A − sI) = C, by Bartels–Stewart (blocked dtrsyl3 on the Schur factor).
     public func solveLyapunov(_ c: Matrix<Double>, shift s: Double = 0, transposed: Bool = false) throws -> Matrix<Double> {
         let n = t.rows
         guard c.rows == n && c.cols == n else {
             throw CircuitFitError("Lyapunov solve: right-hand side is \(c.rows)×\(c.cols), expected \(n)×\(n)")
         }
+        let y = try solveLyapunovInSchurBasis(matmul(matmul(z, c, transposeA: true), z), shift: s, transposed: transposed)
+        return matmul(matmul(z, y), z, transposeB: true)
+    }
+
+    /// The same equation with everything in the Schur basis: given Ĉ = ZᵀCZ, returns Y = ZᵀXZ.
+    /// For C = c·I, Ĉ = C (Z is orthogonal), which saves four products per solve.
+    public func solveLyapunovInSchurBasis(_ cHat: Matrix<Double>, shift s: Double = 0, transposed: Bool = false) throws -> Matrix<Double> {
+        let n = t.rows
         var ts = t
         if s != 0 { for i in 0..<n { ts[i, i] -= s } }
-        // Zᵀ C Z
-        var y = matmul(matmul(z, c, transposeA: true), z)
+        var y = cHat
         var scale = 1.0
         if n > 0 {
             // T̃ Y + Y T̃ᵀ = Ĉ   (normal)   or   T̃ᵀ Y + Y T̃ = Ĉ   (transposed)
-            let info = LAPACKE_dtrsyl(
+            let info = LAPACKE_dtrsyl3(
                 LAPACK.rowMajor, LAPACK.char(transposed ? "T" : "N"), LAPACK.char(transposed ? "N" : "T"), 1,
                 LapackInt(n), LapackInt(n), ts.data, LapackInt(n), ts.data, LapackInt(n),
                 &y.data, LapackInt(n), &scale)
-            if info < 0 { try LAPACK.check(info, "dtrsyl") }
+            if info < 0 { try LAPACK.check(info, "dtrsyl3") }
             if info == 1 {
                 throw CircuitFitError("Lyapunov solve: A − sI and −(A − sI)ᵀ share eigenvalues (shift \(s)); no unique solution")
             }
         }
-        let x = matmul(matmul(z, y), z, transposeB: true)
-        return scale == 1 ? x : (1 / scale) * x
+        return scale == 1 ? y : (1 / scale) * y
     }
 }
 

@@ -1,0 +1,47 @@
+/// What `train` reads and `generate`/`import` write (interface.md): per-condition inputs, muscle
+/// targets and neural rates on a common time grid.
+///
+/// All arrays are [C, T, ·] (conditions, time steps, channels). A generated dataset carries the
+/// ground-truth `rates` of every circuit neuron; one imported from recordings carries only the
+/// `recorded` neurons (with their `neuronIDs`) and no ground truth.
+public struct ReachDataset: Sendable {
+    /// Task inputs u [C, T, I].
+    public var inputs: Array3<Double>
+    /// Muscle targets z* [C, T, K].
+    public var targets: Array3<Double>
+    /// Every circuit neuron's rate, Hz relative to baseline [C, T, N] (generated data only).
+    public var rates: Array3<Double>?
+    /// Recorded neurons' rates, Hz [C, T, M] (imported data); NaN marks a missing sample.
+    public var recorded: Array3<Double>?
+    /// Identifiers of the recorded neurons [M].
+    public var neuronIDs: [Int]?
+    /// Numeric condition labels [C] (imported data).
+    public var conditionLabels: [Double]?
+    /// Reach angle of each condition, radians [C].
+    public var angles: [Double]
+    /// true = training condition, false = held out [C].
+    public var isTraining: [Bool]
+    /// Time step, ms.
+    public var dtMs: Double
+    /// First time step after the go cue.
+    public var goIndex: Int
+
+    public init(
+        inputs: Array3<Double>, targets: Array3<Double>, rates: Array3<Double>? = nil,
+        recorded: Array3<Double>? = nil, neuronIDs: [Int]? = nil, conditionLabels: [Double]? = nil,
+        angles: [Double], isTraining: [Bool], dtMs: Double, goIndex: Int
+    ) {
+        self.inputs = inputs; self.targets = targets; self.rates = rates; self.recorded = recorded
+        self.neuronIDs = neuronIDs; self.conditionLabels = conditionLabels; self.angles = angles
+        self.isTraining = isTraining; self.dtMs = dtMs; self.goIndex = goIndex
+    }
+
+    public var conditions: Int { inputs.d0 }
+    public var steps: Int { inputs.d1 }
+    public var inputCount: Int { inputs.d2 }
+    public var outputCount: Int { targets.d2 }
+    public var trainingConditions: [Int] { (0..<conditions).filter { isTraining[$0] } }
+    public var heldOutConditions: [Int] { (0..<conditions).filter { !isTraining[$0] } }
+    /// The neural data a fit draws from: ground-truth rates if present, else the recordings.
+    public var neuralData: Array3<Double>? { rates ?? recorded }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import CircuitFit
+import Foundation
+
+/// Options every command that computes shares.
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "OpenBLAS threads (default 1: CircuitFit's shapes are too skinny to gain from more).")
+    var threads: Int = 1
+
+    func apply() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+        BLASThreads.set(threads)
+    }
+}
+
+/// Runs a command body, turning a CircuitFitError into one clean `error:` line and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as CircuitFitError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Writes a line to standard error (progress and summaries; stdout stays machine-readable).
+func say(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
