@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes output files atomically: the bytes go to a hidden temporary file in the target's folder
+/// (`.<name>.<random>.tmp`), are flushed to disk with fsync, and then rename(2) puts the file in
+/// place. A reader (or a crashed run) therefore sees the old file or the new one, never half of
+/// one. On failure the temporary file is removed and the error names the target path.
+public enum AtomicFile {
+    /// Writes `data` to `url`, replacing any existing file.
+    public static func write(_ data: Data, to url: URL) throws {
+        try data.withUnsafeBytes { try write($0, to: url) }
+    }
+
+    /// Writes `string` as UTF-8 to `url`.
+    public static func writeText(_ string: String, to url: URL) throws {
+        try write(Data(string.utf8), to: url)
+    }
+
+    /// Writes `value` as pretty-printed JSON with sorted keys (and a final newline) to `url`.
+    public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let json: Data
+        do {
+            json = try encoder.encode(value)
+        } catch {
+            throw CircuitFitError("cannot write \(url.path): the value cannot be encoded as JSON (\(error))")
+        }
+        try write(json + Data("\n".utf8), to: url)
+    }
+
+    static func write(_ bytes: UnsafeRawBufferPointer, to url: URL) throws {
+        let target = url.path
+        func failure(_ code: Int32) -> CircuitFitError {
+            CircuitFitError("cannot write \(target): \(String(cString: strerror(code)))")
+        }
+        let folder = url.deletingLastPathComponent().path
+        let (descriptor, temporary) = try createTemporaryFile(in: folder, for: url.lastPathComponent, failure: failure)
+        var closed = false
+        do {
+            defer { if !closed { close(descriptor) } }
+            var written = 0
+            while written < bytes.count {
+                let result = posixWrite(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    throw failure(errno)
+                }
+                written += result
+            }
+            guard fsync(descriptor) == 0 else { throw failure(errno) }
+            closed = true
+            guard close(descriptor) == 0 else { throw failure(errno) }
+            guard rename(temporary, target) == 0 else { throw failure(errno) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        syncFolder(folder)
+    }
+
+    /// Opens a new `.<name>.<random>.tmp` in `folder` for writing, never reusing an existing file.
+    private static func createTemporaryFile(
+        in folder: String, for name: String, failure: (Int32) -> CircuitFitError
+    ) throws -> (Int32, String) {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let suffix = String(generator.next() as UInt64, radix: 16)
+            let path = (folder.isEmpty ? "." : folder) + "/.\(name).\(suffix).tmp"
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if descriptor >= 0 { return (descriptor, path) }
+            if errno != EEXIST { throw failure(errno) }
+        }
+        throw failure(EEXIST)
+    }
+
+    /// Flushes the folder entry so the rename itself survives a power cut (best effort).
+    private static func syncFolder(_ folder: String) {
+        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
+
+/// write(2), named apart from `AtomicFile.write`.
+private func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(descriptor, buffer, count)
+    #else
+    return Darwin.write(descriptor, buffer, count)
+    #endif
+}
