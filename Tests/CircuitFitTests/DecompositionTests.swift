@@ -142,3 +142,17 @@ final class DecompositionTests: XCTestCase {
         XCTAssertEqual(try ridgeRegression(x, y, penalty: 10)[0, 0], 60.0 / 40.0, accuracy: 1e-13)
     }
 }
+
+final class SelectionTests: XCTestCase {
+    func testKthLargestMatchesSort() {
+        var g = SeededRandom(seed: 4)
+        for n in [1, 2, 3, 10, 101, 1000] {
+            let values = (0..<n).map { _ in Double(g.integer(below: 50)) }  // many ties
+            let sorted = values.sorted(by: >)
+            for k in Set([1, n, (n + 1) / 2, max(1, n / 3)]) {
+                var copy = values
+                XCTAssertEqual(kthLargest(&copy, k), sorted[k - 1], "n \(n) k \(k)")
+            }
+        }
+    }
+}

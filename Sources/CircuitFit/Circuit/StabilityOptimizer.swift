@@ -79,8 +79,7 @@ func applyInhibitoryConstraints(_ w: inout Matrix<Double>, config: CircuitConfig
     if magnitudes.count > keep {
         // threshold = keep-th largest magnitude; ties at the threshold are resolved by keeping all
         // entries strictly above it and then filling in row-major order
-        magnitudes.sort(by: >)
-        let threshold = keep > 0 ? magnitudes[keep - 1] : .infinity
+        let threshold = keep > 0 ? kthLargest(&magnitudes, keep) : .infinity
         var kept = 0
         for i in 0..<n {
             for j in ne..<n where i != j && w[i, j] < 0 {
@@ -113,4 +112,25 @@ func applyInhibitoryConstraints(_ w: inout Matrix<Double>, config: CircuitConfig
             }
         }
     }
+}
+
+/// The k-th largest value (k ≥ 1) by quickselect with median-of-three pivots; reorders `values`.
+func kthLargest(_ values: inout [Double], _ k: Int) -> Double {
+    precondition(k >= 1 && k <= values.count)
+    var lo = 0, hi = values.count - 1
+    let target = k - 1  // index in descending order
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2
+        // median of three as pivot
+        let a = values[lo], b = values[mid], c = values[hi]
+        let pivot = max(min(a, b), min(max(a, b), c))
+        var i = lo, j = hi
+        while i <= j {
+            while values[i] > pivot { i += 1 }
+            while values[j] < pivot { j -= 1 }
+            if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if target <= j { hi = j } else if target >= i { lo = i } else { return values[target] }
+    }
+    return values[target]
 }
