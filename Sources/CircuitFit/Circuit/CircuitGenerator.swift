@@ -92,7 +92,7 @@ public func generateCircuit(_ config: CircuitConfig, progress: StabilityProgress
     }
 
     let dataset = ReachDataset(
-        inputs: inputs, targets: targets, rates: rates, angles: angles, isTraining: isTraining,
+        inputs: inputs, targets: targets, rates: rates, excitatory: excitatory, angles: angles, isTraining: isTraining,
         dtMs: config.dtMs, goIndex: prepBins)
 
     // Diagnostics

@@ -11,6 +11,7 @@ extension ReachDataset {
         if let rates { a.set("rates", NPYArray(rates)) }
         if let recorded { a.set("recorded", NPYArray(recorded)) }
         if let neuronIDs { a.set("neuron_ids", NPYArray(neuronIDs)) }
+        if let excitatory { a.set("excitatory", NPYArray(excitatory.map { $0 ? 1 : 0 })) }
         if let conditionLabels { a.set("conditions", NPYArray(conditionLabels)) }
         a.set("angles", NPYArray(angles))
         a.set("train", NPYArray(isTraining.map { $0 ? 1 : 0 }))
@@ -36,6 +37,8 @@ extension ReachDataset {
             throw CircuitFitError("\(file): needs neural data: an array 'rates' [C,T,N] (ground truth) or 'recorded' [C,T,M] (recordings); has: \(a.names.joined(separator: ", "))")
         }
         let neuronIDs = a["neuron_ids"] == nil ? nil : try a.intVector("neuron_ids", count: recorded?.d2, dims: "[M]")
+        let neuronCount = (rates ?? recorded)!.d2
+        let excitatory = a["excitatory"] == nil ? nil : try a.intVector("excitatory", count: neuronCount, dims: "[N]").map { $0 != 0 }
         let labels = a["conditions"] == nil ? nil : try a.vector("conditions", count: c, dims: "[C]")
         let angles = a["angles"] == nil ? [Double](repeating: .nan, count: c) : try a.vector("angles", count: c, dims: "[C]")
         let train = try a.intVector("train", count: c, dims: "[C]")
@@ -58,6 +61,6 @@ extension ReachDataset {
         }
         self.init(
             inputs: inputs, targets: targets, rates: rates, recorded: recorded, neuronIDs: neuronIDs,
-            conditionLabels: labels, angles: angles, isTraining: train.map { $0 == 1 }, dtMs: dt, goIndex: go)
+            excitatory: excitatory, conditionLabels: labels, angles: angles, isTraining: train.map { $0 == 1 }, dtMs: dt, goIndex: go)
     }
 }

@@ -15,6 +15,8 @@ public struct ReachDataset: Sendable {
     public var recorded: Array3<Double>?
     /// Identifiers of the recorded neurons [M].
     public var neuronIDs: [Int]?
+    /// true for excitatory neurons [N] (generated data; needed for Dale's law in the model).
+    public var excitatory: [Bool]?
     /// Numeric condition labels [C] (imported data).
     public var conditionLabels: [Double]?
     /// Reach angle of each condition, radians [C].
@@ -28,11 +30,11 @@ public struct ReachDataset: Sendable {
 
     public init(
         inputs: Array3<Double>, targets: Array3<Double>, rates: Array3<Double>? = nil,
-        recorded: Array3<Double>? = nil, neuronIDs: [Int]? = nil, conditionLabels: [Double]? = nil,
+        recorded: Array3<Double>? = nil, neuronIDs: [Int]? = nil, excitatory: [Bool]? = nil, conditionLabels: [Double]? = nil,
         angles: [Double], isTraining: [Bool], dtMs: Double, goIndex: Int
     ) {
         self.inputs = inputs; self.targets = targets; self.rates = rates; self.recorded = recorded
-        self.neuronIDs = neuronIDs; self.conditionLabels = conditionLabels; self.angles = angles
+        self.neuronIDs = neuronIDs; self.excitatory = excitatory; self.conditionLabels = conditionLabels; self.angles = angles
         self.isTraining = isTraining; self.dtMs = dtMs; self.goIndex = goIndex
     }
 
