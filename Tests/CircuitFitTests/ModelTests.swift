@@ -134,3 +134,29 @@ final class ModelTests: XCTestCase {
         XCTAssert(out[0].isNaN)
     }
 }
+
+final class RecurrentNoiseTests: XCTestCase {
+    /// The ziggurat's table closes (x[256] = 0 after the top layer) and its draws have the moments
+    /// and tail mass of N(0, 1).
+    func testZigguratDrawsAreStandardNormal() {
+        let z = Ziggurat.shared
+        XCTAssertEqual(z.r, 3.6541528853610088, accuracy: 1e-9)    // published 256-layer value
+        XCTAssertEqual(z.x.count, 257)
+        var rng = SeededRandom(seed: 21)
+        let n = 400_000
+        var m1 = 0.0, m2 = 0.0, m4 = 0.0, beyond2 = 0, beyond37 = 0
+        for _ in 0..<n {
+            let v = z.normal(&rng)
+            m1 += v; m2 += v * v; m4 += v * v * v * v
+            if abs(v) > 2 { beyond2 += 1 }
+            if abs(v) > 3.7 { beyond37 += 1 }
+        }
+        XCTAssertEqual(m1 / Double(n), 0, accuracy: 0.006)
+        XCTAssertEqual(m2 / Double(n), 1, accuracy: 0.01)
+        XCTAssertEqual(m4 / Double(n), 3, accuracy: 0.06)
+        XCTAssertEqual(Double(beyond2) / Double(n), 0.0455, accuracy: 0.002)        // P(|x| > 2)
+        XCTAssertEqual(Double(beyond37) / Double(n), 2.16e-4, accuracy: 0.8e-4)     // tail beyond r
+        var a = SeededRandom(seed: 3), b = SeededRandom(seed: 3)
+        XCTAssertEqual((0..<100).map { _ in z.normal(&a) }, (0..<100).map { _ in z.normal(&b) })
+    }
+}

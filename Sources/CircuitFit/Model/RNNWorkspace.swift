@@ -111,7 +111,8 @@ final class RNNWorkspace<Scalar: RNNScalar> {
     func drawNoise(_ rng: inout SeededRandom) {
         guard let noise else { return }
         let s = Double(alpha) * noiseSD
-        for i in 0..<((T - 1) * C * H) { noise[i] = Scalar(s * rng.normal()) }
+        let ziggurat = Ziggurat.shared
+        for i in 0..<((T - 1) * C * H) { noise[i] = Scalar(s * ziggurat.normal(&rng)) }
     }
 
     /// Sets the noise to zero (deterministic evaluation).

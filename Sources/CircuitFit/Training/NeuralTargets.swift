@@ -27,8 +27,8 @@ public struct NeuralTargets: Sendable, Equatable {
 /// A neuron whose scale would be 0 (silent, or constant under z-scoring) or that has no present
 /// sample in the training conditions gets scale 1 (and offset 0 when it has no sample), so it
 /// never produces NaN: its normalised target is then its rate minus the offset, in Hz.
-public func prepareNeuralTargets(
-    rates: Array3<Double>, neurons: [Int], trainingConditions: [Int],
+public func prepareNeuralTargets<S: BinaryFloatingPoint & Sendable>(
+    rates: Array3<S>, neurons: [Int], trainingConditions: [Int],
     normalization: RateNormalization = .maxAbs
 ) throws -> NeuralTargets {
     let nC = rates.d0, T = rates.d1, N = rates.d2
@@ -44,7 +44,7 @@ public func prepareNeuralTargets(
         var count = 0, sum = 0.0, maxAbs = 0.0
         for c in trainingConditions {
             for t in 0..<T {
-                let v = rates[c, t, n]
+                let v = Double(rates[c, t, n])
                 if v.isNaN { continue }
                 guard v.isFinite else { throw CircuitFitError("neural targets: rate of neuron \(n) is \(v) at condition \(c), step \(t)") }
                 count += 1; sum += v; maxAbs = max(maxAbs, abs(v))
@@ -58,7 +58,7 @@ public func prepareNeuralTargets(
             let mean = sum / Double(count)
             var ss = 0.0
             for c in trainingConditions {
-                for t in 0..<T where !rates[c, t, n].isNaN { let d = rates[c, t, n] - mean; ss += d * d }
+                for t in 0..<T where !rates[c, t, n].isNaN { let d = Double(rates[c, t, n]) - mean; ss += d * d }
             }
             let sd = (ss / Double(count)).squareRoot()
             offset[m] = mean
@@ -69,7 +69,7 @@ public func prepareNeuralTargets(
     for c in 0..<nC {
         for t in 0..<T {
             for (m, n) in neurons.enumerated() {
-                let v = rates[c, t, n]
+                let v = Double(rates[c, t, n])
                 if v.isInfinite { throw CircuitFitError("neural targets: rate of neuron \(n) is \(v) at condition \(c), step \(t)") }
                 values[c, t, m] = Float((v - offset[m]) / scale[m])   // NaN stays NaN
             }

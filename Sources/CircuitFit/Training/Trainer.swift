@@ -141,7 +141,8 @@ public struct Trainer: Sendable {
             let norm = adam.gradientNorm(grad)
             if !loss.total.isFinite || !norm.isFinite {
                 let what = loss.total.isFinite ? "gradient norm is \(norm)" : "loss is \(loss.total)"
-                error = CircuitFitError("training diverged at iteration \(it): \(what); kept the parameters of iteration \(it - 1) (the last with a finite loss and gradient)")
+                let kept = it == 1 ? "the initial parameters" : "the parameters of iteration \(it - 1), the last with a finite loss and gradient"
+                error = CircuitFitError("training diverged at iteration \(it): \(what); kept \(kept)")
                 stopReason = .diverged(iteration: it)
                 copy(lastGood, into: &p)
                 it -= 1
@@ -190,7 +191,7 @@ public struct Trainer: Sendable {
         ws.clearNoise()
         var finalLoss = p.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective) }
         if !finalLoss.total.isFinite && error == nil {
-            error = CircuitFitError("training diverged after iteration \(it): the final loss is \(finalLoss.total); kept the parameters of iteration \(it) (the last with a finite loss and gradient)")
+            error = CircuitFitError("training diverged after iteration \(it): the final loss is \(finalLoss.total); kept the parameters of iteration \(it), the last with a finite loss and gradient")
             stopReason = .diverged(iteration: it + 1)
             p = lastGood
             finalLoss = p.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective) }
