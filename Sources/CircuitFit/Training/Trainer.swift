@@ -72,8 +72,9 @@ public struct Trainer: Sendable {
         self.options = options
     }
 
-    /// Trains from `initial` on `data` (the training conditions); `validation` (other conditions)
-    /// is only evaluated, never trained on. `progress` is called every `progressEvery`
+    /// Trains from `initial` on `data` (the training conditions); `validation` (other conditions
+    /// of the same dataset: its `conditions` must not overlap `data`'s) is only evaluated
+    /// (noise-free), never trained on. `progress` is called every `progressEvery`
     /// iterations; `checkpoint(iteration, parameters)` every `checkpointEvery` iterations with
     /// the parameters after that many updates.
     ///
