@@ -56,6 +56,17 @@ final class ModelTests: XCTestCase {
         let J = arrays["J"]!, B = arrays["B"]!, b = arrays["b"]!, Cw = arrays["C"]!, d = arrays["d"]!
         let alpha = arrays["alpha"]![0]
         XCTAssertEqual(alpha, 0.1)
+        // reloading the saved arrays into a spec without Dale's law or mask gives the same model
+        var plain = spec
+        plain.excitatory = nil
+        plain.connectivityMask = nil
+        var blocks: [ParameterBlock: [Float]] = [:]
+        for block in plain.layout.blocks { blocks[block] = arrays[block.rawValue]!.map(Float.init) }
+        let reloaded = try RNNParameters(layout: plain.layout, blocks: blocks)
+        XCTAssertEqual(try simulate(spec: plain, parameters: reloaded, inputs: inputs).outputs, outputs)
+        blocks[.e] = nil
+        XCTAssertThrowsError(try RNNParameters(layout: plain.layout, blocks: blocks))
+
         for c in 0..<C {
             var h = arrays["h0"]!
             for t in 0..<T {

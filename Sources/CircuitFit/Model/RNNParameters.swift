@@ -19,6 +19,20 @@ public struct RNNParameters: Sendable, Equatable {
         self.values = values
     }
 
+    /// Parameters from named blocks (e.g. the arrays of a saved model.npz), each row-major with
+    /// the layout's size; every block of the layout must be given. A saved `J` is the effective
+    /// one: reload it into a spec without Dale's law or mask to re-simulate the same model.
+    public init(layout: ParameterLayout, blocks: [ParameterBlock: [Float]]) throws {
+        self.init(layout: layout)
+        for block in layout.blocks {
+            guard let v = blocks[block] else { throw CircuitFitError("parameters: block \(block.rawValue) is missing") }
+            guard v.count == layout.range(block).count else {
+                throw CircuitFitError("parameters: block \(block.rawValue) has \(v.count) values, expected shape \(layout.shape(block))")
+            }
+            self[block] = v[...]
+        }
+    }
+
     /// One block's values, row-major.
     public subscript(block: ParameterBlock) -> ArraySlice<Float> {
         get { values[layout.range(block)] }
