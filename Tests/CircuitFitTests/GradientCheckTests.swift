@@ -1,0 +1,124 @@
+import XCTest
+@testable import CircuitFit
+
+/// The exact BPTT gradient of every parameter block against central finite differences, in
+/// Float64 (the same generic code the Float32 trainer runs), for both mappings, with a
+/// connectivity mask, Dale's law, NaN-masked recordings, a time mask, all β > 0, noise off/on.
+final class GradientCheckTests: XCTestCase {
+    let H = 12, C = 3, T = 15, I = 3, K = 2, M = 4
+
+    /// A small problem with every option exercised; neural targets have NaN gaps.
+    func makeProblem(mapping: NeuralMapping, dale: Bool, mask: Bool, noise: Double)
+        throws -> (spec: RNNSpec, data: TrainingData, parameters: [Double])
+    {
+        var rng = SeededRandom(seed: 11)
+        func random(_ d0: Int, _ d1: Int, _ d2: Int, scale: Double) -> Array3<Double> {
+            Array3(d0, d1, d2, data: (0..<(d0 * d1 * d2)).map { _ in rng.normal() * scale })
+        }
+        var neural = random(C, T, M, scale: 0.5)
+        for k in stride(from: 0, to: neural.data.count, by: 7) { neural.data[k] = .nan }
+        var timeMask = [Double](repeating: 1, count: T)
+        timeMask[0] = 0; timeMask[5] = 0; timeMask[6] = 0
+        let data = try TrainingData(
+            inputs: random(C, T, I, scale: 1), targets: random(C, T, K, scale: 0.5), neural: neural,
+            timeMask: timeMask)
+        var maskValues = RNNSpec.noAutapses(H)
+        maskValues[1] = 0; maskValues[H + 5] = 0
+        let spec = RNNSpec(
+            hidden: H, inputs: I, outputs: K, recorded: M, mapping: mapping,
+            recordedUnits: mapping == .identity ? [3, 0, 7, 10] : nil, noiseSD: noise,
+            excitatory: dale ? (0..<H).map { $0 < 8 } : nil, connectivityMask: mask ? maskValues : nil)
+        var p = initialParameters(spec: spec, seed: 5)
+        // non-zero biases and initial state so that every block's gradient is generic
+        for block in [ParameterBlock.b, .d, .h0, .e] {
+            let r = spec.layout.range(block)
+            p[block] = ArraySlice(r.map { _ in Float(rng.normal() * 0.3) })
+        }
+        return (spec, data, p.values.map(Double.init))
+    }
+
+    let allBlocks: Set<ParameterBlock> = Set(ParameterBlock.allCases)
+    let penalties = Objective(lambda: 0.7, betaJ: 0.03, betaIn: 0.02, betaOut: 0.05, betaRate: 0.1)
+
+    /// Per block: ‖analytic − finite difference‖ / ‖finite difference‖.
+    func check(mapping: NeuralMapping, dale: Bool, mask: Bool, noise: Double,
+               objective base: Objective? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (spec, data, p0) = try makeProblem(mapping: mapping, dale: dale, mask: mask, noise: noise)
+        var objective = base ?? penalties
+        if base == nil { objective.trainable = allBlocks }
+        let ws = try RNNWorkspace<Double>(spec: spec, data: data)
+        var rng = SeededRandom(seed: 99)
+        ws.drawNoise(&rng)    // fixed for every evaluation below
+        var p = p0
+        var g = [Double](repeating: 0, count: p.count)
+        let loss = p.withUnsafeBufferPointer { pp in
+            g.withUnsafeMutableBufferPointer { ws.lossAndGradient(pp.baseAddress!, objective, $0.baseAddress!) }
+        }
+        XCTAssert(loss.task > 0 && loss.neural > 0 && loss.penalty > 0, "all terms active", file: file, line: line)
+        func f() -> Double { p.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective).total } }
+        let eps = 1e-6
+        for block in spec.layout.blocks {
+            let range = spec.layout.range(block)
+            var diff = 0.0, norm = 0.0, analyticNorm = 0.0
+            for k in range {
+                let saved = p[k]
+                p[k] = saved + eps; let up = f()
+                p[k] = saved - eps; let down = f()
+                p[k] = saved
+                let fd = (up - down) / (2 * eps)
+                diff += (g[k] - fd) * (g[k] - fd)
+                norm += fd * fd
+                analyticNorm += g[k] * g[k]
+            }
+            if objective.trainable.contains(block) {
+                XCTAssertGreaterThan(norm, 1e-12, "\(block) gradient should be non-zero", file: file, line: line)
+                let rel = (diff / norm).squareRoot()
+                XCTAssertLessThan(rel, 1e-6, "\(block): relative error \(rel) (\(mapping), dale \(dale), mask \(mask), noise \(noise))", file: file, line: line)
+            } else {
+                XCTAssertEqual(analyticNorm, 0, "frozen \(block) must get zero gradient", file: file, line: line)
+            }
+        }
+    }
+
+    func testIdentityMappingWithMaskDaleAndPenalties() throws {
+        try check(mapping: .identity, dale: true, mask: true, noise: 0)
+    }
+
+    func testLinearMappingWithMaskDaleAndPenalties() throws {
+        try check(mapping: .linear, dale: true, mask: true, noise: 0)
+    }
+
+    func testBothMappingsWithNoiseOn() throws {
+        try check(mapping: .identity, dale: false, mask: true, noise: 0.3)
+        try check(mapping: .linear, dale: true, mask: false, noise: 0.3)
+    }
+
+    func testFrozenBlocksGetZeroGradient() throws {
+        var objective = penalties
+        objective.trainable = [.J, .C, .d, .D, .e]    // B, b, h0 frozen
+        try check(mapping: .linear, dale: false, mask: false, noise: 0, objective: objective)
+    }
+
+    /// The Float32 training path (fast tanh, specialised code) agrees with the Float64 gradient.
+    func testFloat32GradientMatchesFloat64() throws {
+        let (spec, data, p64) = try makeProblem(mapping: .linear, dale: true, mask: true, noise: 0)
+        var objective = penalties
+        objective.trainable = allBlocks
+        let parameters = try RNNParameters(layout: spec.layout, values: p64.map(Float.init))
+        let (loss32, g32) = try lossAndGradient(spec: spec, objective: objective, parameters: parameters, data: data)
+        let ws = try RNNWorkspace<Double>(spec: spec, data: data)
+        let pd = parameters.values.map(Double.init)
+        var g64 = [Double](repeating: 0, count: pd.count)
+        let loss64 = pd.withUnsafeBufferPointer { p in
+            g64.withUnsafeMutableBufferPointer { ws.lossAndGradient(p.baseAddress!, objective, $0.baseAddress!) }
+        }
+        XCTAssertEqual(loss32.total, loss64.total, accuracy: 1e-5 * loss64.total)
+        for block in spec.layout.blocks {
+            var diff = 0.0, norm = 0.0
+            for k in spec.layout.range(block) {
+                diff += (Double(g32[k]) - g64[k]) * (Double(g32[k]) - g64[k]); norm += g64[k] * g64[k]
+            }
+            XCTAssertLessThan((diff / norm).squareRoot(), 1e-4, "\(block)")
+        }
+    }
+}
