@@ -52,14 +52,14 @@ public func fitModel(
         adam: AdamConfig(
             learningRate: config.learningRate, clipNorm: config.clipNorm > 0 ? config.clipNorm : nil,
             decay: config.learningRateDecay < 1 ? .exponential(factor: config.learningRateDecay) : .none),
-        earlyStopping: stopping, seed: SeededRandom(seed: config.seed).derived(4).next(),
+        earlyStopping: stopping, seed: SeededRandom(seed: config.seed).derivedSeed(4),
         checkpointEvery: config.checkpointEvery)
     let trainer = Trainer(spec: model.spec, objective: objective, options: options)
     let snapshot = model
     let result = try trainer.train(
         from: model.initialParameters, data: data, validation: validation, progress: progress,
         checkpoint: checkpoint.map { save in
-            { iteration, parameters in
+            { (iteration: Int, parameters: RNNParameters) throws -> Void in
                 var m = snapshot
                 m.parameters = parameters
                 try save(iteration, m)
@@ -118,7 +118,7 @@ public func prepareFit(dataset: ReachDataset, config: FitConfig) throws -> Fitte
         try validateRecordedNeurons(neurons, neuronCount: n)
     } else {
         let pool = config.recordExcitatoryOnly ? (0..<n).filter { dataset.excitatory![$0] } : nil
-        neurons = try chooseRecordedNeurons(count: m, neuronCount: n, among: pool, seed: root.derived(1).next())
+        neurons = try chooseRecordedNeurons(count: m, neuronCount: n, among: pool, seed: root.derivedSeed(1))
     }
 
     // Model structure.
@@ -139,7 +139,7 @@ public func prepareFit(dataset: ReachDataset, config: FitConfig) throws -> Fitte
 
     let neural = m == 0 ? nil : try prepareNeuralTargets(
         rates: neuralData, neurons: neurons, trainingConditions: training, normalization: config.normalization)
-    let initial = initialParameters(spec: spec, gain: config.gain, seed: root.derived(2).next())
+    let initial = initialParameters(spec: spec, gain: config.gain, seed: root.derivedSeed(2))
     return FittedModel(spec: spec, parameters: initial, initialParameters: initial, neural: neural, split: split, training: nil)
 }
 
@@ -153,5 +153,6 @@ func trainableBlocks(_ config: FitConfig) -> Set<ParameterBlock> {
 
 /// The arrays the trainer sees for `conditions`: inputs, targets and normalised recordings.
 func trainingData(dataset: ReachDataset, model: FittedModel, conditions: [Int]) throws -> TrainingData {
-    try TrainingData(inputs: dataset.inputs, targets: dataset.targets, neural: model.neural?.values, conditions: conditions)
+    let neural: Array3<Double>? = model.neural.map { n in Array3(n.values.d0, n.values.d1, n.values.d2, data: n.values.data.map(Double.init)) }
+    return try TrainingData(inputs: dataset.inputs, targets: dataset.targets, neural: neural, conditions: conditions)
 }

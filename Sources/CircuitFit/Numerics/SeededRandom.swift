@@ -29,6 +29,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         SeededRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ stream &* 0xD1B5_4A32_D192_ED03 &+ 0x632B_E59B_D9B4_E019)
     }
 
+    /// A seed for a named sub-task (the first draw of `derived(stream)`).
+    public func derivedSeed(_ stream: UInt64) -> UInt64 {
+        var r = derived(stream)
+        return r.next()
+    }
+
     @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
     }

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The files a fit writes (interface.md): `model.npz`, `metrics.json`, `history.csv`,
+/// `config.json`, and while it runs `checkpoint.npz`.
+public enum FitOutputs {
+    /// history.csv: one row per iteration.
+    public static func historyCSV(_ history: [HistoryEntry]) -> String {
+        var s = "iteration,loss_total,loss_task,loss_neural,loss_validation,seconds\n"
+        s.reserveCapacity(history.count * 64)
+        for h in history {
+            let v = h.lossValidation.map { "\($0)" } ?? ""
+            s += "\(h.iteration),\(h.lossTotal),\(h.lossTask),\(h.lossNeural),\(v),\(h.seconds)\n"
+        }
+        return s
+    }
+
+    /// Scores a fitted model on its dataset.
+    public static func metrics(_ model: FittedModel, dataset: ReachDataset) throws -> FitMetrics {
+        try evaluateModel(
+            spec: model.spec, parameters: model.parameters, untrained: model.initialParameters, dataset: dataset,
+            recording: RecordingInfo(neurons: model.neural?.neurons ?? [], offset: model.neural?.offset ?? [], scale: model.neural?.scale ?? []),
+            split: model.split)
+    }
+
+    /// Writes every output of a finished fit into `folder` (all or nothing).
+    public static func write(_ model: FittedModel, metrics: FitMetrics, config: FitConfig, dataset: String, to folder: URL) throws {
+        try OutputFolder.transaction(folder) { out in
+            try out.write(model.archive(), to: "model.npz")
+            try out.writeJSON(metrics, to: "metrics.json")
+            try out.writeText(historyCSV(model.training?.history ?? []), to: "history.csv")
+            try out.writeJSON(FitRecord(config: config, dataset: dataset, model: model), to: "config.json")
+        }
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
+    }
+}
+
+/// `config.json` of a fit: the full configuration, the dataset it read and how training ended.
+public struct FitRecord: Codable, Sendable {
+    public var circuitfit_version = CircuitFitVersion.string
+    public var command = "train"
+    public var seed: UInt64
+    public var dataset: String
+    public var config: FitConfig
+    public var recorded_neurons: [Int]
+    public var recorded_units: [Int]
+    public var split: ConditionSplit
+    public var iterations_run: Int
+    public var stop: String
+    public var seconds: Double
+    public var final_loss_total: Double?
+    public var final_loss_task: Double?
+    public var final_loss_neural: Double?
+
+    public init(config: FitConfig, dataset: String, model: FittedModel) {
+        seed = config.seed
+        self.dataset = dataset
+        self.config = config
+        recorded_neurons = model.neural?.neurons ?? []
+        recorded_units = model.spec.mapping == .identity ? model.spec.recordedUnits : []
+        split = model.split
+        iterations_run = model.training?.updates ?? 0
+        switch model.training?.stopReason {
+        case .budget?: stop = "budget"
+        case .earlyStopped(let i)?: stop = "early_stopped_at_\(i)"
+        case .diverged(let i)?: stop = "diverged_at_\(i)"
+        case nil: stop = "not_trained"
+        }
+        seconds = model.training?.seconds ?? 0
+        final_loss_total = model.training?.finalLoss.total
+        final_loss_task = model.training?.finalLoss.task
+        final_loss_neural = model.training?.finalLoss.neural
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import CircuitFit
+import Foundation
+
+/// The options of one fit, shared by `train` and `experiment` (which applies them to every fit).
+struct FitOptions: ParsableArguments {
+    @Option(help: "JSON file with any FitConfig field (see a fit's config.json); flags override it.")
+    var fitConfig: String?
+    @Option(help: "Exact number of optimiser steps (turns early stopping off). Default: up to 5000 with early stopping.")
+    var iterations: Int?
+    @Option(help: "Model units H (default 200).")
+    var hidden: Int?
+    @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (learned readout). Default identity.")
+    var mapping: String?
+    @Option(help: "Adam learning rate (default 0.002).")
+    var learningRate: Double?
+    @Option(help: "L2 penalty on the rates, β_r (default 0).")
+    var betaRate: Double?
+    @Option(help: "L2 penalty on J, B and C (default 0).")
+    var betaWeights: Double?
+    @Flag(help: "Dale's law in the model (circuit's E/I split; recorded neurons tied to units of their own type).")
+    var dale = false
+    @Flag(help: "Draw recorded neurons from excitatory neurons only.")
+    var excitatoryOnly = false
+    @Option(help: "Recurrent noise σ (default 0 = off).")
+    var noise: Double?
+    @Option(help: "Training conditions set aside as a validation split for early stopping (default 0).")
+    var validation: Int?
+    @Option(help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
+    var exclude: Int?
+
+    /// `base` (defaults or a file) with these flags applied.
+    func config(base: FitConfig = FitConfig()) throws -> FitConfig {
+        var c = base
+        if let fitConfig { c = try ConfigFile.load(c, from: URL(fileURLWithPath: fitConfig)) }
+        if let iterations { c.iterations = iterations; c.earlyStopping = false }
+        if let hidden { c.hidden = hidden }
+        if let mapping {
+            guard let m = NeuralMapping(rawValue: mapping) else {
+                throw CircuitFitError("--mapping must be identity or linear, got '\(mapping)'")
+            }
+            c.mapping = m
+        }
+        if let learningRate { c.learningRate = learningRate }
+        if let betaRate { c.betaRate = betaRate }
+        if let betaWeights { c.betaJ = betaWeights; c.betaIn = betaWeights; c.betaOut = betaWeights }
+        if dale { c.dale = true }
+        if excitatoryOnly { c.recordExcitatoryOnly = true }
+        if let noise { c.noiseSD = noise }
+        if let validation { c.validationConditions = validation }
+        if let exclude { c.excludeTrainingConditions = exclude }
+        return c
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import CircuitFit
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fit a model RNN to a dataset's outputs and to M of its neurons.",
+        discussion: """
+            Reads DATASET (dataset.npz from `generate` or `import`), draws M recorded neurons with \
+            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and Adam. Writes \
+            model.npz, metrics.json, history.csv and config.json into --out; checkpoint.npz while \
+            running. A diverging fit (NaN/Inf) stops, says at which iteration, and keeps the last \
+            good checkpoint.
+
+            Examples:
+              circuitfit train circuit/dataset.npz --out fit --record 20 --lambda 1
+              circuitfit train circuit/dataset.npz --out task-only --record 0
+              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --iterations 3000
+            """)
+
+    @Argument(help: "The dataset (.npz).")
+    var dataset: String
+    @Option(help: "Output folder (created if needed).")
+    var out: String
+    @Option(help: "M, the number of recorded neurons (default 20; 0 = task-only).")
+    var record: Int?
+    @Option(help: "Comma-separated recorded neuron indices (overrides --record).")
+    var neurons: String?
+    @Option(help: "λ, weight of the neural term (default 1; 0 = task-only).")
+    var lambda: Double?
+    @Option(help: "Seed of neuron sampling, initialisation and noise (default 1).")
+    var seed: UInt64?
+    @OptionGroup var fit: FitOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try reportingErrors {
+            try compute.apply()
+            var config = try fit.config()
+            if let record { config.record = record }
+            if let neurons { config.recordNeurons = try parseIndexList(neurons, option: "--neurons") }
+            if let lambda { config.lambda = lambda }
+            if let seed { config.seed = seed }
+            try config.validate()
+            let datasetURL = URL(fileURLWithPath: dataset)
+            let data = try ReachDataset.read(from: datasetURL)
+            let outURL = URL(fileURLWithPath: out)
+            _ = try OutputFolder(outURL)
+            let model = try runFitWithProgress(dataset: data, config: config, folder: outURL)
+            let metrics = try FitOutputs.metrics(model, dataset: data)
+            try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, to: outURL)
+            print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
+            print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
+        }
+    }
+}
+
+/// Runs one fit with a live progress line and checkpoints in `folder`; a diverged fit keeps its
+/// last good checkpoint and becomes an error.
+func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL, quiet: Bool = false) throws -> FittedModel {
+    let progress = ProgressLine(label: "train")
+    let model = try fitModel(
+        dataset: dataset, config: config,
+        progress: quiet ? nil : { p in
+            let eta = Double(p.iterations - p.iteration) / max(p.iterationsPerSecond, 1e-9)
+            progress.update(
+                "iter \(p.iteration)/\(p.iterations)  task \(String(format: "%.3e", p.loss.task))  neural \(String(format: "%.3e", p.loss.neural))  \(format(p.iterationsPerSecond, 0)) it/s  ETA \(formatDuration(eta))")
+        },
+        checkpoint: { _, m in try AtomicFile.write(m.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz")) })
+    if !quiet { progress.finish() }
+    if let error = model.training?.error {
+        try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz"))
+        try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
+        throw CircuitFitError("\(error.message); the last good parameters are in \(folder.path)/checkpoint.npz")
+    }
+    return model
+}
+
+/// "3,7,12" → [3, 7, 12], with an error naming the option on anything else.
+func parseIndexList(_ text: String, option: String) throws -> [Int] {
+    try text.split(separator: ",").map { part in
+        guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
+            throw CircuitFitError("\(option): '\(part)' is not an integer (expected a comma-separated list like 0,5,12)")
+        }
+        return v
+    }
+}
