@@ -98,7 +98,8 @@ public func evaluateModel(
 
     // Recorded units against their normalised recordings.
     func recordedNMSE(_ conditions: [Int]) -> Double? {
-        if recording.neurons.isEmpty || conditions.isEmpty { return nil }
+        // only for a model fitted to exactly these neurons
+        if recording.neurons.isEmpty || conditions.isEmpty || spec.recorded != recording.neurons.count { return nil }
         var sse = 0.0, sst = 0.0
         for (m, n) in recording.neurons.enumerated() {
             var values: [(Double, Double)] = []
