@@ -7,6 +7,7 @@ final class ProgressLine {
     let isTerminal = isatty(STDERR_FILENO) == 1
     var lastPrint = Date.distantPast
     var lastText = ""
+    var shownText = ""
     let interval: TimeInterval
 
     init(label: String, interval: TimeInterval? = nil) {
@@ -23,13 +24,14 @@ final class ProgressLine {
     }
 
     private func emit() {
+        shownText = lastText
         let line = "\(label): \(lastText)"
         FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 
     func finish() {
         if lastText.isEmpty { return }
-        emit()
+        if shownText != lastText { emit() }
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

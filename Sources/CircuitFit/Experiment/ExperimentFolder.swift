@@ -1,0 +1,176 @@
+import Foundation
+
+/// An experiment's folder and the state of its fits, shared by every backend (local threads,
+/// Slurm array tasks): `experiment.json` (the plan), `circuits/` (generated circuits),
+/// `fits/<id>/` (one folder per fit: `result.json` when done, `error.txt` when failed, plus
+/// `model.npz` and `history.csv`), and the collected `results.csv`, `claims.json`, `report.html`.
+///
+/// Every file is written atomically and each fit writes only into its own folder, so any number
+/// of processes on any number of machines (NFS) can work on one experiment, and a run killed at
+/// any moment leaves only finished results behind.
+public struct ExperimentFolder: Sendable {
+    public let url: URL
+    public let config: ExperimentConfig
+
+    /// Opens `url` for `config`: writes `experiment.json` in a new folder; in an existing one the
+    /// plan must be the same (so a resumed run never mixes two experiments).
+    public static func open(_ url: URL, config: ExperimentConfig) throws -> ExperimentFolder {
+        try config.validate()
+        _ = try OutputFolder(url)
+        let planURL = url.appendingPathComponent("experiment.json")
+        if FileManager.default.fileExists(atPath: planURL.path) {
+            let existing = try load(url)
+            guard existing.config == config else {
+                throw CircuitFitError("\(url.path) holds a different experiment (experiment.json differs from these options); use a new --out folder, or --resume to continue the one there")
+            }
+            return existing
+        }
+        try AtomicFile.write(OutputFolder.json(config), to: planURL)
+        return ExperimentFolder(url: url, config: config)
+    }
+
+    /// Opens an existing experiment folder with the plan stored in it.
+    public static func load(_ url: URL) throws -> ExperimentFolder {
+        let planURL = url.appendingPathComponent("experiment.json")
+        guard let data = try? Data(contentsOf: planURL) else {
+            throw CircuitFitError("\(url.path) is not an experiment folder (no experiment.json)")
+        }
+        do {
+            return ExperimentFolder(url: url, config: try JSONDecoder().decode(ExperimentConfig.self, from: data))
+        } catch {
+            throw CircuitFitError("\(planURL.path): cannot read the experiment plan (\(error))")
+        }
+    }
+
+    public func fitFolder(_ unit: FitUnit) -> URL { url.appendingPathComponent("fits/\(unit.id)") }
+    func resultURL(_ unit: FitUnit) -> URL { fitFolder(unit).appendingPathComponent("result.json") }
+    func errorURL(_ unit: FitUnit) -> URL { fitFolder(unit).appendingPathComponent("error.txt") }
+
+    /// The dataset a unit's fits read.
+    public func datasetURL(seed: UInt64) -> URL {
+        let path = config.datasetPath(seed: seed)
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path) : url.appendingPathComponent(path)
+    }
+
+    // MARK: state
+
+    /// The state of one fit, from its files.
+    public enum FitState: String, Sendable { case done, failed, pending }
+
+    public func state(_ unit: FitUnit) -> FitState {
+        if FileManager.default.fileExists(atPath: resultURL(unit).path) { return .done }
+        if FileManager.default.fileExists(atPath: errorURL(unit).path) { return .failed }
+        return .pending
+    }
+
+    /// The units not yet done (failed ones included: they are retried).
+    public var unfinishedUnits: [FitUnit] { config.units.filter { state($0) != .done } }
+
+    public func errorMessage(_ unit: FitUnit) -> String? {
+        try? String(contentsOf: errorURL(unit), encoding: .utf8)
+    }
+
+    // MARK: work
+
+    /// Generates the circuits the plan needs that are not there yet, `workers` at a time.
+    public func prepareCircuits(workers: Int, progress: (@Sendable (String) -> Void)? = nil) throws {
+        let todo = config.circuitsToGenerate.filter {
+            !FileManager.default.fileExists(atPath: url.appendingPathComponent("\($0.folder)/dataset.npz").path)
+        }
+        if todo.isEmpty {
+            if !config.dataset.isEmpty { _ = try ReachDataset.read(from: datasetURL(seed: config.seeds[0])) }
+            return
+        }
+        let base = config.circuit, root = url
+        let errors = parallelMap(todo.count, workers: workers) { i -> String? in
+            var cfg = base
+            cfg.seed = todo[i].seed
+            do {
+                let start = Date()
+                let circuit = try generateCircuit(cfg)
+                let seconds = Date().timeIntervalSince(start)
+                try OutputFolder.transaction(root.appendingPathComponent(todo[i].folder)) { out in
+                    try out.write(circuit.circuitArchive(), to: "circuit.npz")
+                    var summary = circuit.summary
+                    summary.seconds = seconds
+                    try out.writeJSON(summary, to: "summary.json")
+                    try out.writeJSON(RunRecord(command: "generate", seed: cfg.seed, config: cfg), to: "config.json")
+                    // dataset last: its presence marks the circuit as complete
+                    try out.write(circuit.dataset.archive(), to: "dataset.npz")
+                }
+                progress?("circuit \(todo[i].folder): spectral abscissa \(String(format: "%.3f", circuit.stability.spectralAbscissaFinal)) after \(circuit.stability.steps) steps, \(String(format: "%.1f", seconds)) s")
+                return nil
+            } catch {
+                return "circuit \(todo[i].folder): \(error)"
+            }
+        }
+        if let first = errors.compactMap({ $0 }).first { throw CircuitFitError(first) }
+    }
+
+    /// Trains and scores one unit and writes its folder; a failure is recorded in `error.txt`
+    /// (and rethrown) so `status` can show it.
+    @discardableResult
+    public func run(_ unit: FitUnit, progress: ((TrainingProgress) -> Void)? = nil) throws -> UnitResult {
+        let folder = fitFolder(unit)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: errorURL(unit))
+        do {
+            let result = try train(unit, folder: folder, progress: progress)
+            try AtomicFile.write(OutputFolder.json(result), to: resultURL(unit))
+            return result
+        } catch {
+            let message = (error as? CircuitFitError)?.message ?? "\(error)"
+            try? AtomicFile.writeText("\(message)\n", to: errorURL(unit))
+            throw CircuitFitError("fit \(unit.id): \(message)")
+        }
+    }
+
+    private func train(_ unit: FitUnit, folder: URL, progress: ((TrainingProgress) -> Void)?) throws -> UnitResult {
+        let dataset = try ReachDataset.read(from: datasetURL(seed: unit.seed))
+        let config = unit.fitConfig(self.config)
+        let model = try fitModel(
+            dataset: dataset, config: config, progress: progress,
+            checkpoint: { _, m in try AtomicFile.write(m.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz")) })
+        if let error = model.training?.error {
+            try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz"))
+            throw error
+        }
+        try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("model.npz"))
+        try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
+        let record = FitRecord(config: config, dataset: datasetURL(seed: unit.seed).path, model: model)
+        var rows: [ResultRow] = []
+        for m in unit.recordCounts {
+            // the recorded set this row is scored against: the same draw a λ > 0 fit of this M uses
+            var scoring = config
+            scoring.record = m
+            let recorded = try prepareFit(dataset: dataset, config: scoring).neural
+            let metrics = try evaluateModel(
+                spec: model.spec, parameters: model.parameters, untrained: model.initialParameters, dataset: dataset,
+                recording: RecordingInfo(neurons: recorded?.neurons ?? [], offset: recorded?.offset ?? [], scale: recorded?.scale ?? []),
+                split: model.split)
+            rows.append(ResultRow(
+                seed: unit.seed, arm: unit.arm.rawValue, record: m, lambda: unit.lambda, fit_id: unit.id,
+                mapping: config.mapping.rawValue, hidden: config.hidden, iterations_run: record.iterations_run,
+                stop: record.stop, train_seconds: record.seconds, metrics: metrics))
+        }
+        return UnitResult(unit: unit, rows: rows)
+    }
+
+    // MARK: collect
+
+    /// Every finished unit's rows in plan order (rows of λ = 0 units interleaved by M as planned).
+    public func finishedRows() throws -> (rows: [ResultRow], missing: [FitUnit]) {
+        var rows: [ResultRow] = [], missing: [FitUnit] = []
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        for unit in config.units {
+            guard let data = try? Data(contentsOf: resultURL(unit)) else { missing.append(unit); continue }
+            do { rows += try decoder.decode(UnitResult.self, from: data).rows } catch {
+                throw CircuitFitError("\(resultURL(unit).path): unreadable result (\(error)); delete it to rerun that fit")
+            }
+        }
+        rows.sort { ($0.seed, $0.arm, $0.record, $0.lambda) < ($1.seed, $1.arm, $1.record, $1.lambda) }
+        return (rows, missing)
+    }
+}

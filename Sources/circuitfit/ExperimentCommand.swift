@@ -1,0 +1,169 @@
+import ArgumentParser
+import CircuitFit
+import Foundation
+
+struct ExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "The paper's experiment: fits over seeds × M × λ × arms, statistics, claims and a report.",
+        discussion: """
+            For each seed (circuit and model initialisation), arm (plain, priors), M and λ: fit, \
+            evaluate, and keep one result per fit in DIR/fits/. Then writes DIR/results.csv (one row \
+            per seed, arm, M, λ), DIR/claims.json (each claim of science.md §5 with a paired \
+            Wilcoxon test across seeds and holds true/false) and DIR/report.html. Run it again on \
+            the same folder to resume: finished fits are kept, missing or failed ones are run.
+
+            Example (the full experiment, ~10 seeds × 8 M × 2 λ × 2 arms):
+              circuitfit experiment --out exp --jobs 2
+              circuitfit experiment --out small --seeds 5 --record 0,5,20 --lambda 0,1 --arms plain --iterations 2000
+            """)
+
+    @Option(help: "Experiment folder (created if needed).")
+    var out: String
+    @Option(help: "Number of seeds, 1…K (default 10).")
+    var seeds: Int?
+    @Option(help: "Recorded neuron counts M (default 0,2,5,10,20,50,100,200).")
+    var record: String?
+    @Option(help: "λ values (default 0,1).")
+    var lambda: String?
+    @Option(help: "Arms: plain, priors or both (default plain,priors).")
+    var arms: String?
+    @Option(help: "Use this dataset for every seed instead of generating one circuit per seed.")
+    var dataset: String?
+    @Flag(help: "Generate one circuit (seed 1) shared by all seeds instead of one per seed.")
+    var sharedCircuit = false
+    @Option(help: "Parallel fits (default: the number of cores). Each fit uses one BLAS thread.")
+    var jobs: Int?
+    @Option(help: "Where fits run: local (default).")
+    var backend: String = "local"
+    @Flag(help: "Continue the experiment in --out with the plan stored there (options other than --jobs are ignored).")
+    var resume = false
+    @OptionGroup var fit: FitOptions
+
+    func run() throws {
+        try reportingErrors {
+            BLASThreads.set(1)
+            let url = URL(fileURLWithPath: out)
+            guard backend == "local" else { throw CircuitFitError("--backend must be local, got '\(backend)'") }
+            let folder: ExperimentFolder
+            if resume {
+                folder = try ExperimentFolder.load(url)
+            } else {
+                folder = try ExperimentFolder.open(url, config: try experimentConfig())
+            }
+            try runLocally(folder, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                           commandLine: CommandLine.arguments.joined(separator: " "))
+        }
+    }
+
+    func experimentConfig() throws -> ExperimentConfig {
+        var c = ExperimentConfig()
+        if let seeds {
+            guard seeds >= 1 else { throw CircuitFitError("--seeds must be ≥ 1, got \(seeds)") }
+            c.seeds = (1...seeds).map(UInt64.init)
+        }
+        if let record { c.recordCounts = try parseIndexList(record, option: "--record") }
+        if let lambda { c.lambdas = try parseNumberList(lambda, option: "--lambda") }
+        if let arms {
+            c.arms = try arms.split(separator: ",").map { name in
+                guard let arm = ExperimentArm(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw CircuitFitError("--arms: unknown arm '\(name)' (arms: plain, priors)")
+                }
+                return arm
+            }
+        }
+        if let dataset {
+            c.dataset = URL(fileURLWithPath: dataset).standardizedFileURL.path
+            _ = try ReachDataset.read(from: URL(fileURLWithPath: c.dataset))
+        }
+        c.sharedCircuit = sharedCircuit
+        c.fit = try fit.config()
+        try c.validate()
+        return c
+    }
+}
+
+/// Runs every unfinished fit of `folder` on this machine, `jobs` at a time, then collects.
+func runLocally(_ folder: ExperimentFolder, jobs: Int, commandLine: String, quiet: Bool = false) throws {
+    guard jobs >= 1 else { throw CircuitFitError("--jobs must be ≥ 1, got \(jobs)") }
+    let start = Date()
+    let log: @Sendable (String) -> Void = { line in if !quiet { say(line) } }
+    try folder.prepareCircuits(workers: jobs, progress: log)
+    let todo = folder.unfinishedUnits
+    let total = folder.config.units.count
+    log("experiment \(folder.url.path): \(total) fits planned, \(total - todo.count) already done, \(todo.count) to run on \(jobs) worker(s)")
+    let tracker = FitTracker(total: todo.count, label: "experiment", quiet: quiet)
+    let failures = parallelMap(todo.count, workers: jobs) { i -> String? in
+        do {
+            try folder.run(todo[i])
+            tracker.finished(todo[i].id, failed: false)
+            return nil
+        } catch {
+            tracker.finished(todo[i].id, failed: true)
+            return "\(error)"
+        }
+    }
+    tracker.close()
+    let collected = try folder.collect(wallTimeSeconds: Date().timeIntervalSince(start), commandLine: commandLine)
+    print(ClaimsTable.render(collected.claims))
+    print("results: \(folder.url.path)/results.csv (\(collected.rows.count) rows), claims.json, report.html")
+    let failed = failures.compactMap { $0 }
+    if !failed.isEmpty {
+        for f in failed.prefix(5) { say("error: \(f)") }
+        throw CircuitFitError("\(failed.count) of \(todo.count) fits failed; the results hold the others. Rerun the same command (or `circuitfit experiment --out \(folder.url.path) --resume`) to retry them")
+    }
+}
+
+/// Counts finished fits across worker threads and shows progress with an ETA.
+final class FitTracker: @unchecked Sendable {
+    let lock = NSLock()
+    let total: Int
+    var done = 0, failed = 0
+    let start = Date()
+    let line: ProgressLine
+    let quiet: Bool
+    init(total: Int, label: String, quiet: Bool) {
+        self.total = total; self.quiet = quiet
+        line = ProgressLine(label: label, interval: 0)
+    }
+    func finished(_ id: String, failed didFail: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        if didFail { failed += 1 }
+        if quiet { return }
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = elapsed / Double(done) * Double(total - done)
+        line.update("\(done)/\(total) fits (\(failed) failed), last \(id), \(formatDuration(elapsed)) elapsed, ETA \(formatDuration(eta))")
+    }
+    func close() { if !quiet { line.finish() } }
+}
+
+/// "0,0.5,1" → [0, 0.5, 1].
+func parseNumberList(_ text: String, option: String) throws -> [Double] {
+    try text.split(separator: ",").map { part in
+        guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+            throw CircuitFitError("\(option): '\(part)' is not a number (expected a comma-separated list like 0,1)")
+        }
+        return v
+    }
+}
+
+/// The claims table printed at the end of an experiment and by `demo`.
+enum ClaimsTable {
+    static func render(_ claims: [Claim]) -> String {
+        var out = "claims (one-sided paired Wilcoxon signed-rank across seeds, p < \(claimSignificance)):\n"
+        out += "  claim  arm              holds   Δ median [IQR]                 p        n\n"
+        for c in claims {
+            let d = c.difference.map { "\(fmtNumber($0.median)) [\(fmtNumber($0.lowerQuartile)), \(fmtNumber($0.upperQuartile))]" } ?? "—"
+            let p = c.wilcoxon.map { $0.pValue < 1e-3 ? String(format: "%.1e", $0.pValue) : String(format: "%.4f", $0.pValue) } ?? "—"
+            let n = c.wilcoxon.map { "\($0.n)" } ?? "\(c.difference?.count ?? 0)"
+            out += "  " + c.id.padding(toLength: 5, withPad: " ", startingAt: 0) + "  " + c.arm.padding(toLength: 15, withPad: " ", startingAt: 0)
+                + "  " + (c.holds ? "yes" : "NO ").padding(toLength: 6, withPad: " ", startingAt: 0)
+                + "  " + d.padding(toLength: 29, withPad: " ", startingAt: 0) + "  " + p.padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + n + "\n"
+        }
+        for c in claims { out += "  [\(c.id), \(c.arm)] \(c.statement)\n      \(c.numbers)\n" }
+        return out
+    }
+}
+
+func fmtNumber(_ x: Double) -> String { abs(x) < 0.01 && x != 0 ? String(format: "%.2e", x) : String(format: "%.3f", x) }
