@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .build/release/circuitfit generate --out demo-output "$@"
+exec .build/release/circuitfit demo "$@"

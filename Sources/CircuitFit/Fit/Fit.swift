@@ -10,6 +10,10 @@ public struct ConditionSplit: Codable, Equatable, Sendable {
     public var excluded: [Int]
     /// The dataset's held-out conditions (protocol (a)).
     public var heldOut: [Int]
+
+    public init(fit: [Int], validation: [Int], excluded: [Int], heldOut: [Int]) {
+        self.fit = fit; self.validation = validation; self.excluded = excluded; self.heldOut = heldOut
+    }
 }
 
 /// A fitted model with everything needed to save, evaluate and reproduce it.
