@@ -32,6 +32,10 @@ struct ExperimentCommand: ParsableCommand {
     var dataset: String?
     @Flag(help: "Generate one circuit (seed 1) shared by all seeds instead of one per seed.")
     var sharedCircuit = false
+    @Option(help: "JSON file with CircuitConfig fields for the generated circuits (as `generate --config`).")
+    var circuitConfig: String?
+    @Option(help: "Circuit size N for the generated circuits (default 200).")
+    var neurons: Int?
     @Option(help: "Parallel fits (default: the number of cores). Each fit uses one BLAS thread.")
     var jobs: Int?
     @Option(help: "Where fits run: local (default).")
@@ -77,6 +81,8 @@ struct ExperimentCommand: ParsableCommand {
             _ = try ReachDataset.read(from: URL(fileURLWithPath: c.dataset))
         }
         c.sharedCircuit = sharedCircuit
+        if let circuitConfig { c.circuit = try ConfigFile.load(c.circuit, from: URL(fileURLWithPath: circuitConfig)) }
+        if let neurons { c.circuit.neurons = neurons }
         c.fit = try fit.config()
         try c.validate()
         return c

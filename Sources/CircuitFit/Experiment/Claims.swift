@@ -93,7 +93,7 @@ public func judgeClaims(_ rows: [ResultRow], arms: [String], lambdas: [Double], 
             id: "1x", arm: "priors vs plain",
             statement: "Priors plus recordings (priors arm, λ > 0) give higher dynamics similarity than plain task-only training.",
             criterion: "CCA(priors, λ = \(fmt(lambdaStar))) − CCA(plain, λ = 0), averaged over M, > 0 by a one-sided paired Wilcoxon test at p < \(claimSignificance)",
-            numbers: "CCA mean averaged over M: plain λ = 0 \(fmt(median(plain.seeds.compactMap { s in mean(ms.compactMap { plain.row(seed: s, lambda: 0, record: $0)?.metrics.cca_mean }) })))) vs priors λ = \(fmt(lambdaStar)) \(fmt(median(priors.seeds.compactMap { s in mean(ms.compactMap { priors.row(seed: s, lambda: lambdaStar, record: $0)?.metrics.cca_mean }) }))))",
+            numbers: "CCA mean averaged over M: plain λ = 0 \(fmt(median(plain.seeds.compactMap { s in mean(ms.compactMap { plain.row(seed: s, lambda: 0, record: $0)?.metrics.cca_mean }) }))) vs priors λ = \(fmt(lambdaStar)) \(fmt(median(priors.seeds.compactMap { s in mean(ms.compactMap { priors.row(seed: s, lambda: lambdaStar, record: $0)?.metrics.cca_mean }) })))",
             differences: diffs, extraCondition: true, extraFailure: ""))
         var taskDiffs: [Double] = []
         for seed in plain.seeds {
