@@ -13,9 +13,15 @@ struct ExperimentCommand: ParsableCommand {
             Wilcoxon test across seeds and holds true/false) and DIR/report.html. Run it again on \
             the same folder to resume: finished fits are kept, missing or failed ones are run.
 
+            With --backend slurm the fits run as one Slurm job array instead (one task per fit, \
+            or per --fits-per-task fits), after a circuits job and before a collect job that \
+            writes the same three files; `circuitfit status DIR` follows it, --resume resubmits \
+            only what is missing or failed, --dry-run prints the job scripts.
+
             Example (the full experiment, ~10 seeds × 8 M × 2 λ × 2 arms):
               circuitfit experiment --out exp --jobs 2
               circuitfit experiment --out small --seeds 5 --record 0,5,20 --lambda 0,1 --arms plain --iterations 2000
+              circuitfit experiment --out exp --backend slurm --partition cpu --time 1:00:00 --max-concurrent 50
             """)
 
     @Option(help: "Experiment folder (created if needed).")
@@ -38,25 +44,128 @@ struct ExperimentCommand: ParsableCommand {
     var neurons: Int?
     @Option(help: "Parallel fits (default: the number of cores). Each fit uses one BLAS thread.")
     var jobs: Int?
-    @Option(help: "Where fits run: local (default).")
-    var backend: String = "local"
-    @Flag(help: "Continue the experiment in --out with the plan stored there (options other than --jobs are ignored).")
+    @Option(help: "Where fits run: local (this machine, --jobs at a time) or slurm (one job array; see README \"Running on a cluster\"). Default local; with --resume, the backend the experiment last used.")
+    var backend: String?
+    @Flag(help: "Continue the experiment in --out with the plan stored there: run (or, on Slurm, resubmit) only the fits missing or failed. Plan options are ignored; --jobs and the Slurm options apply.")
     var resume = false
+    @OptionGroup(title: "Slurm (--backend slurm)") var slurm: SlurmCLIOptions
     @OptionGroup var fit: FitOptions
 
     func run() throws {
         try reportingErrors {
             BLASThreads.set(1)
-            let url = URL(fileURLWithPath: out)
-            guard backend == "local" else { throw CircuitFitError("--backend must be local, got '\(backend)'") }
+            let url = URL(fileURLWithPath: out).standardizedFileURL
+            let backend = try chooseBackend(url)
+            if backend == "slurm" {
+                try runOnSlurm(url)
+                return
+            }
+            if let option = slurm.givenOptions.first {
+                throw CircuitFitError("\(option) is for --backend slurm")
+            }
             let folder: ExperimentFolder
             if resume {
                 folder = try ExperimentFolder.load(url)
             } else {
                 folder = try ExperimentFolder.open(url, config: try experimentConfig())
             }
+            if SlurmTools.find("scontrol") != nil { try refuseWhileQueued(folder) }
             try runLocally(folder, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
                            commandLine: CommandLine.arguments.joined(separator: " "))
+        }
+    }
+
+    /// --backend if given; with --resume the backend the folder last used; else local.
+    func chooseBackend(_ url: URL) throws -> String {
+        if let backend {
+            guard backend == "local" || backend == "slurm" else {
+                throw CircuitFitError("--backend must be local or slurm, got '\(backend)'")
+            }
+            return backend
+        }
+        if resume, (try? SlurmJobsFile.load(url)) != nil { return "slurm" }
+        return "local"
+    }
+
+    /// Refuses to start fits while jobs of an earlier Slurm submission are still queued or
+    /// running (they would run the same fits twice).
+    func refuseWhileQueued(_ folder: ExperimentFolder) throws {
+        guard try SlurmJobsFile.load(folder.url) != nil else { return }
+        let progress = try folder.progress(scheduler: ScontrolScheduler(), logLines: 0)
+        if !progress.activeJobs.isEmpty {
+            let ids = progress.activeJobs.map { String($0.split(separator: " ")[0]) }
+            throw CircuitFitError("\(folder.url.path) still has Slurm jobs queued or running: \(progress.activeJobs.joined(separator: ", ")). Wait until they end (`circuitfit status \(folder.url.path)`) or cancel them (`scancel \(ids.joined(separator: " "))`), then resume")
+        }
+    }
+
+    /// `--backend slurm`: plan, write the job scripts, submit circuits → fits → collect.
+    func runOnSlurm(_ url: URL) throws {
+        // 1. everything that can fail without writing, first: Slurm's tools, the plan, the options
+        if !slurm.dryRun { try SlurmTools.require(["sbatch", "scontrol", "scancel"], purpose: "--backend slurm") }
+        let preview: ExperimentFolder
+        if resume {
+            preview = try ExperimentFolder.load(url)
+        } else {
+            preview = try ExperimentFolder.preview(url, config: try experimentConfig())
+        }
+        if !preview.config.dataset.isEmpty { _ = try ReachDataset.read(from: preview.datasetURL(seed: preview.config.seeds[0])) }
+        let previous = try SlurmJobsFile.load(url)
+        let options = try slurm.options(base: previous?.submissions.last?.options)
+        try options.validate()
+        if !slurm.dryRun { try refuseWhileQueued(preview) }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let commandLine = CommandLine.arguments.joined(separator: " ")
+        let number = (previous?.submissions.last?.number ?? 0) + 1
+        let plan = try preview.slurmPlan(options: options, executable: executable, commandLine: commandLine, number: number)
+        let fitTasks = plan.jobs.first { $0.role == "fits" }?.tasks.count ?? 0
+        print("experiment \(url.path): \(plan.fitsTotal) fits planned, \(plan.fitsDone) done, \(plan.fitsToRun) to run in \(fitTasks) array task(s) of up to \(options.fitsPerTask) fit(s)\(plan.circuitsToGenerate > 0 ? "; \(plan.circuitsToGenerate) circuit(s) to generate first" : "")")
+
+        if slurm.dryRun {
+            print("dry run: nothing submitted and nothing written. \(plan.jobs.isEmpty ? "Nothing to submit: every fit is done." : "It would write and submit:")")
+            for job in plan.jobs {
+                print("\n==> \(url.appendingPathComponent(job.script).path)   [\(job.role)\(job.tasks.isEmpty ? "" : ", \(job.tasks.count) task(s)")]")
+                print("    sbatch " + plan.sbatchArguments(job, ids: [:], folder: url).map(shellQuote).joined(separator: " "))
+                print(job.text, terminator: "")
+            }
+            return
+        }
+
+        // 2. write: the plan, the scripts, the submissions
+        let folder = resume ? preview : try ExperimentFolder.open(url, config: preview.config)
+        if plan.jobs.isEmpty {
+            let collected = try folder.collect(wallTimeSeconds: nil, commandLine: commandLine)
+            print("nothing to submit: every fit is done. Collected \(collected.rows.count) rows into \(url.path)/results.csv, claims.json, report.html")
+            return
+        }
+        let submission = try folder.submit(plan)
+        var parts: [String] = []
+        if let c = submission.circuits { parts.append("circuits job \(c.job_id) (\(c.tasks.count) task(s))") }
+        if let f = submission.fits {
+            parts.append("fits job \(f.job_id) (array \(compressIndices(f.tasks))\(options.maxConcurrent.map { "%\($0)" } ?? ""))")
+        }
+        if let c = submission.collect { parts.append("collect job \(c.job_id) (afterany:\(submission.fits?.job_id ?? "?"))") }
+        print("submitted to Slurm (submission \(submission.number)): " + parts.joined(separator: ", "))
+        print("job scripts in \(url.path)/slurm/, logs in \(url.path)/slurm/logs/, job ids in \(url.path)/slurm/jobs.json")
+        print("follow with: circuitfit status \(url.path)")
+        if slurm.wait { try waitForCollect(folder, submission) }
+    }
+
+    /// --wait: polls the collect job until it has ended, then reports like `status`.
+    func waitForCollect(_ folder: ExperimentFolder, _ submission: SlurmSubmission) throws {
+        guard let collect = submission.collect?.job_id else { return }
+        let scheduler = ScontrolScheduler()
+        var delay = 0.25
+        while true {
+            let records = try scheduler.records(job: collect)
+            if records == nil || records!.allSatisfy({ !$0.isActive }) { break }
+            Thread.sleep(forTimeInterval: delay)
+            delay = min(delay * 1.25, 5)
+        }
+        let progress = try folder.progress(scheduler: scheduler)
+        print(StatusCommand.render(progress, dir: folder.url.path, verbose: false), terminator: "")
+        if progress.count(.done) < progress.fits.count {
+            throw CircuitFitError("\(progress.fits.count - progress.count(.done)) of \(progress.fits.count) fits did not finish; `circuitfit status \(folder.url.path)` says why, `circuitfit experiment --out \(folder.url.path) --resume` reruns them")
         }
     }
 

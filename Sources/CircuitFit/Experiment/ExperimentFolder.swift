@@ -29,6 +29,19 @@ public struct ExperimentFolder: Sendable {
         return ExperimentFolder(url: url, config: config)
     }
 
+    /// The folder `open` would give, without writing anything: validates `config` and, if the
+    /// folder already holds a plan, checks it is the same one (for `--dry-run`).
+    public static func preview(_ url: URL, config: ExperimentConfig) throws -> ExperimentFolder {
+        try config.validate()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("experiment.json").path) {
+            let existing = try load(url)
+            guard existing.config == config else {
+                throw CircuitFitError("\(url.path) holds a different experiment (experiment.json differs from these options); use a new --out folder, or --resume to continue the one there")
+            }
+        }
+        return ExperimentFolder(url: url, config: config)
+    }
+
     /// Opens an existing experiment folder with the plan stored in it.
     public static func load(_ url: URL) throws -> ExperimentFolder {
         let planURL = url.appendingPathComponent("experiment.json")
@@ -63,6 +76,30 @@ public struct ExperimentFolder: Sendable {
         return .pending
     }
 
+    /// The units of batch `task` when the plan's units (in their fixed order) are cut into
+    /// batches of `fitsPerTask`: what Slurm array task `task` runs.
+    public func units(task: Int, fitsPerTask: Int) throws -> [FitUnit] {
+        let all = config.units
+        let count = Self.taskCount(units: all.count, fitsPerTask: fitsPerTask)
+        guard fitsPerTask >= 1, task >= 0, task < count else {
+            throw CircuitFitError("task \(task) does not exist: \(all.count) fits in batches of \(fitsPerTask) make \(count) task(s), 0…\(count - 1)")
+        }
+        return Array(all[(task * fitsPerTask)..<min((task + 1) * fitsPerTask, all.count)])
+    }
+
+    /// How many batches of `fitsPerTask` hold `units` fits.
+    public static func taskCount(units: Int, fitsPerTask: Int) -> Int {
+        fitsPerTask >= 1 ? (units + fitsPerTask - 1) / fitsPerTask : 0
+    }
+
+    /// The batches (tasks, for `fitsPerTask`) holding at least one unfinished fit.
+    public func unfinishedTasks(fitsPerTask: Int) -> [Int] {
+        let all = config.units
+        return (0..<Self.taskCount(units: all.count, fitsPerTask: fitsPerTask)).filter { t in
+            all[(t * fitsPerTask)..<min((t + 1) * fitsPerTask, all.count)].contains { state($0) != .done }
+        }
+    }
+
     /// The units not yet done (failed ones included: they are retried).
     public var unfinishedUnits: [FitUnit] { config.units.filter { state($0) != .done } }
 
@@ -72,39 +109,75 @@ public struct ExperimentFolder: Sendable {
 
     // MARK: work
 
+    /// The circuits the plan needs that are not there yet, as indices into `config.circuitsToGenerate`.
+    public var missingCircuits: [Int] {
+        config.circuitsToGenerate.indices.filter { !circuitReady($0) }
+    }
+
+    /// Whether circuit `index` of `config.circuitsToGenerate` is complete (its dataset is written last).
+    public func circuitReady(_ index: Int) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent("\(config.circuitsToGenerate[index].folder)/dataset.npz").path)
+    }
+
     /// Generates the circuits the plan needs that are not there yet, `workers` at a time.
     public func prepareCircuits(workers: Int, progress: (@Sendable (String) -> Void)? = nil) throws {
-        let todo = config.circuitsToGenerate.filter {
-            !FileManager.default.fileExists(atPath: url.appendingPathComponent("\($0.folder)/dataset.npz").path)
-        }
+        let todo = missingCircuits
         if todo.isEmpty {
             if !config.dataset.isEmpty { _ = try ReachDataset.read(from: datasetURL(seed: config.seeds[0])) }
             return
         }
-        let base = config.circuit, root = url
+        let folder = self
         let errors = parallelMap(todo.count, workers: workers) { i -> String? in
-            var cfg = base
-            cfg.seed = todo[i].seed
             do {
-                let start = Date()
-                let circuit = try generateCircuit(cfg)
-                let seconds = Date().timeIntervalSince(start)
-                try OutputFolder.transaction(root.appendingPathComponent(todo[i].folder)) { out in
-                    try out.write(circuit.circuitArchive(), to: "circuit.npz")
-                    var summary = circuit.summary
-                    summary.seconds = seconds
-                    try out.writeJSON(summary, to: "summary.json")
-                    try out.writeJSON(RunRecord(command: "generate", seed: cfg.seed, config: cfg), to: "config.json")
-                    // dataset last: its presence marks the circuit as complete
-                    try out.write(circuit.dataset.archive(), to: "dataset.npz")
-                }
-                progress?("circuit \(todo[i].folder): spectral abscissa \(String(format: "%.3f", circuit.stability.spectralAbscissaFinal)) after \(circuit.stability.steps) steps, \(String(format: "%.1f", seconds)) s")
+                progress?(try folder.prepareCircuit(todo[i]))
                 return nil
             } catch {
-                return "circuit \(todo[i].folder): \(error)"
+                return "\(error)"
             }
         }
         if let first = errors.compactMap({ $0 }).first { throw CircuitFitError(first) }
+    }
+
+    /// Generates circuit `index` of `config.circuitsToGenerate` (the one code path of every
+    /// backend: local threads and Slurm array tasks alike) and returns a one-line summary. Does
+    /// nothing if it is already complete. A failure is recorded in the circuit's `error.txt`.
+    @discardableResult
+    public func prepareCircuit(_ index: Int) throws -> String {
+        let circuits = config.circuitsToGenerate
+        guard circuits.indices.contains(index) else {
+            throw CircuitFitError("circuit \(index) does not exist: the plan has \(circuits.count) circuit(s) to generate")
+        }
+        let (folderName, seed) = circuits[index]
+        if circuitReady(index) { return "circuit \(folderName): already generated" }
+        let target = url.appendingPathComponent(folderName)
+        let errorURL = target.appendingPathComponent("error.txt")
+        try? FileManager.default.removeItem(at: errorURL)
+        var cfg = config.circuit
+        cfg.seed = seed
+        do {
+            let start = Date()
+            let circuit = try generateCircuit(cfg)
+            let seconds = Date().timeIntervalSince(start)
+            try OutputFolder.transaction(target) { out in
+                try out.write(circuit.circuitArchive(), to: "circuit.npz")
+                var summary = circuit.summary
+                summary.seconds = seconds
+                try out.writeJSON(summary, to: "summary.json")
+                try out.writeJSON(RunRecord(command: "generate", seed: cfg.seed, config: cfg), to: "config.json")
+                // dataset last: its presence marks the circuit as complete
+                try out.write(circuit.dataset.archive(), to: "dataset.npz")
+            }
+            return "circuit \(folderName): spectral abscissa \(String(format: "%.3f", circuit.stability.spectralAbscissaFinal)) after \(circuit.stability.steps) steps, \(String(format: "%.1f", seconds)) s"
+        } catch {
+            let message = (error as? CircuitFitError)?.message ?? "\(error)"
+            if (try? OutputFolder(target)) != nil { try? AtomicFile.writeText("\(message)\n", to: errorURL) }
+            throw CircuitFitError("circuit \(folderName): \(message)")
+        }
+    }
+
+    /// The error a failed circuit generation left, if any.
+    public func circuitError(_ index: Int) -> String? {
+        try? String(contentsOf: url.appendingPathComponent("\(config.circuitsToGenerate[index].folder)/error.txt"), encoding: .utf8)
     }
 
     /// Trains and scores one unit and writes its folder; a failure is recorded in `error.txt`
@@ -126,7 +199,12 @@ public struct ExperimentFolder: Sendable {
     }
 
     private func train(_ unit: FitUnit, folder: URL, progress: ((TrainingProgress) -> Void)?) throws -> UnitResult {
-        let dataset = try ReachDataset.read(from: datasetURL(seed: unit.seed))
+        let dataURL = datasetURL(seed: unit.seed)
+        if config.dataset.isEmpty, !FileManager.default.fileExists(atPath: dataURL.path) {
+            let circuit = config.datasetPath(seed: unit.seed).replacingOccurrences(of: "/dataset.npz", with: "")
+            throw CircuitFitError("the circuit this fit needs was not generated: no \(dataURL.path) (see \(circuit)/error.txt or the circuit job's log)")
+        }
+        let dataset = try ReachDataset.read(from: dataURL)
         let config = unit.fitConfig(self.config)
         let model = try fitModel(
             dataset: dataset, config: config, progress: progress,
@@ -138,7 +216,7 @@ public struct ExperimentFolder: Sendable {
         try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("model.npz"))
         try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
-        let record = FitRecord(config: config, dataset: datasetURL(seed: unit.seed).path, model: model)
+        let record = FitRecord(config: config, dataset: dataURL.path, model: model)
         var rows: [ResultRow] = []
         for m in unit.recordCounts {
             // the recorded set this row is scored against: the same draw a λ > 0 fit of this M uses
