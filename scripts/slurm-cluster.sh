@@ -48,7 +48,7 @@ live_pid() {
 daemons=("slurmd:$scratch/run/slurmd.pid" "slurmctld:$scratch/run/slurmctld.pid" "munged:$scratch/run/munged.pid")
 
 tails() {
-    for f in "$scratch"/log/*.log; do
+    for f in "$scratch"/log/*.log "$scratch"/log/daemons.out; do
         [[ -f $f ]] || continue
         echo "--- tail of $f" >&2
         tail -n 15 "$f" >&2
@@ -83,8 +83,22 @@ install_slurm() {
     done
 }
 
+# Closes every file descriptor this script inherited beyond stdin/out/err (except bash's own
+# script descriptor 255), so the daemons started below cannot keep a caller's pipes or sockets
+# open: a caller waiting for this script to end (Foundation's Process watches a socket pair,
+# `$(…)` and Python's subprocess watch pipes) would otherwise wait for the daemons instead.
+close_inherited_fds() {
+    local fd n
+    for fd in /proc/$$/fd/*; do
+        n=${fd##*/}
+        [[ $n =~ ^[0-9]+$ && $n -gt 2 && $n -ne 255 ]] || continue
+        eval "exec $n>&-" 2>/dev/null || true
+    done
+}
+
 start() {
     install_slurm
+    close_inherited_fds
     [[ $(id -u) -eq 0 ]] || skip "not root: this script runs slurmd as root (it starts jobs as their user)"
     local running=0
     for d in "${daemons[@]}"; do
@@ -147,12 +161,13 @@ NodeName=$node NodeAddr=127.0.0.1 $host State=UNKNOWN
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
 
+    # the daemons fork into the background; their own output goes to their logs, never to ours
     munged --socket="$scratch/run/munge.socket" --key-file="$scratch/munge/munge.key" \
         --pid-file="$scratch/run/munged.pid" --log-file="$scratch/log/munged.log" \
-        --seed-file="$scratch/munge/munged.seed" \
+        --seed-file="$scratch/munge/munged.seed" </dev/null >>"$scratch/log/daemons.out" 2>&1 \
         || { tails; die "munged did not start"; }
-    slurmctld -c -f "$conf" || { tails; die "slurmctld did not start"; }
-    slurmd -N "$node" -f "$conf" || { tails; die "slurmd did not start"; }
+    slurmctld -c -f "$conf" </dev/null >>"$scratch/log/daemons.out" 2>&1 || { tails; die "slurmctld did not start"; }
+    slurmd -N "$node" -f "$conf" </dev/null >>"$scratch/log/daemons.out" 2>&1 || { tails; die "slurmd did not start"; }
 
     local deadline=$((SECONDS + START_TIMEOUT)) state=""
     while :; do
