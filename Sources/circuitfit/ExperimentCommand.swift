@@ -131,6 +131,12 @@ struct ExperimentCommand: ParsableCommand {
             return
         }
 
+        if let limit = SlurmTools.maxArraySize(), let top = plan.jobs.flatMap(\.tasks).max(), top >= limit {
+            let k = options.fitsPerTask
+            let needed = (plan.fitsTotal + limit - 1) / limit
+            throw CircuitFitError("the fits array would need task index \(top) but this cluster's MaxArraySize is \(limit) (indices 0…\(limit - 1)): use --fits-per-task \(max(needed, k + 1)) or more")
+        }
+
         // 2. write: the plan, the scripts, the submissions
         let folder = resume ? preview : try ExperimentFolder.open(url, config: preview.config)
         if plan.jobs.isEmpty {
@@ -155,12 +161,12 @@ struct ExperimentCommand: ParsableCommand {
     func waitForCollect(_ folder: ExperimentFolder, _ submission: SlurmSubmission) throws {
         guard let collect = submission.collect?.job_id else { return }
         let scheduler = ScontrolScheduler()
-        var delay = 0.25
+        let start = Date()
         while true {
             let records = try scheduler.records(job: collect)
             if records == nil || records!.allSatisfy({ !$0.isActive }) { break }
-            Thread.sleep(forTimeInterval: delay)
-            delay = min(delay * 1.25, 5)
+            // every 0.5 s for the first minute, then gently less often (at most every 10 s)
+            Thread.sleep(forTimeInterval: min(10, max(0.5, Date().timeIntervalSince(start) / 120)))
         }
         let progress = try folder.progress(scheduler: scheduler)
         print(StatusCommand.render(progress, dir: folder.url.path, verbose: false), terminator: "")

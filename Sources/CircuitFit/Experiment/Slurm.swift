@@ -110,6 +110,15 @@ public enum SlurmTools {
         }
     }
 
+    /// The cluster's MaxArraySize (task indices must stay below it), from `scontrol show config`.
+    public static func maxArraySize() -> Int? {
+        guard let out = try? run("scontrol", ["show", "config"]), out.status == 0 else { return nil }
+        for line in out.stdout.split(separator: "\n") where line.hasPrefix("MaxArraySize") {
+            return line.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        return nil
+    }
+
     public struct Output: Sendable {
         public var status: Int32
         public var stdout: String
