@@ -23,13 +23,13 @@ struct TrainCommand: ParsableCommand {
     var dataset: String
     @Option(help: "Output folder (created if needed).")
     var out: String
-    @Option(help: "M, the number of recorded neurons (default 20; 0 = task-only).")
+    @Option(parsing: .unconditional, help: "M, the number of recorded neurons (default 20; 0 = task-only).")
     var record: Int?
-    @Option(help: "Comma-separated recorded neuron indices (overrides --record).")
+    @Option(parsing: .unconditional, help: "Comma-separated recorded neuron indices (overrides --record).")
     var neurons: String?
-    @Option(help: "λ, weight of the neural term (default 1; 0 = task-only).")
+    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1; 0 = task-only).")
     var lambda: Double?
-    @Option(help: "Seed of neuron sampling, initialisation and noise (default 1).")
+    @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?
     @OptionGroup var fit: FitOptions
     @OptionGroup var compute: ComputeOptions
@@ -45,6 +45,8 @@ struct TrainCommand: ParsableCommand {
             try config.validate()
             let datasetURL = URL(fileURLWithPath: dataset)
             let data = try ReachDataset.read(from: datasetURL)
+            // every dataset/config mismatch (M, indices, shapes) fails before --out is created
+            _ = try prepareFit(dataset: data, config: config)
             let outURL = URL(fileURLWithPath: out)
             _ = try OutputFolder(outURL)
             let model = try runFitWithProgress(dataset: data, config: config, folder: outURL)
