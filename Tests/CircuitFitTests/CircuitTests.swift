@@ -79,7 +79,7 @@ final class CircuitTests: XCTestCase {
     /// At least five other seeds also reach the stability target.
     func testOtherSeedsReachStabilityTarget() throws {
         let seeds: [UInt64] = [2, 3, 4, 5, 6]
-        let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: seeds.count)
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: seeds.count)
         defer { results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: seeds.count) { k in
             var cfg = CircuitConfig()
