@@ -393,6 +393,7 @@ public final class HDF5File {
         let width = H5Tget_size(fileType)
         guard width > 0, width < 1 << 20 else { throw failure(object, "has an implausible string width \(width)") }
         _ = H5Tset_size(memoryType, width)
+        _ = H5Tset_strpad(memoryType, H5Tget_strpad(fileType))  // NULLTERM would drop the last character
         let total = try checkedCount([count, width], elementSize: 1, storage: storageBytes, object)
         var bytes = [UInt8](repeating: 0, count: max(total, 1))
         let status = bytes.withUnsafeMutableBytes { read(memoryType, $0.baseAddress) }
