@@ -30,11 +30,12 @@ public final class HDF5File {
         self.url = url
         let path = url.path
         fileID = try HDF5Library.serialized {
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                var isFolder: ObjCBool = false
-                let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
-                throw CircuitFitError("cannot read \(path): \(exists ? (isFolder.boolValue ? "is a directory" : "permission denied") : "no such file")")
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw CircuitFitError("cannot read \(path): no such file")
             }
+            guard !isFolder.boolValue else { throw CircuitFitError("cannot read \(path): is a directory") }
+            guard FileManager.default.isReadableFile(atPath: path) else { throw CircuitFitError("cannot read \(path): permission denied") }
             guard H5Fis_hdf5(path) > 0 else { throw CircuitFitError("\(path): not an HDF5 file") }
             let id = H5Fopen(path, cf_h5f_acc_rdonly(), cf_h5p_default())
             guard id >= 0 else { throw CircuitFitError("\(path): HDF5 cannot open the file (damaged or unsupported format version)") }
@@ -109,7 +110,7 @@ public final class HDF5File {
             defer { _ = H5Oclose(group) }
             var info = H5G_info_t()
             guard H5Gget_info(group, &info) >= 0 else { throw failure(path, "cannot list the group's members") }
-            guard info.nlinks <= 1_000_000 else { throw failure(path, "claims \(info.nlinks) members (damaged file?)") }
+            guard info.nlinks <= 100_000 else { throw failure(path, "claims \(info.nlinks) members (damaged file?)") }
             var names: [String] = []
             for index in 0..<info.nlinks {
                 let length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, cf_h5p_default())

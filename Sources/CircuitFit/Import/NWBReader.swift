@@ -148,11 +148,14 @@ public enum NWBReader {
     }
 
     /// Paths of every group under /processing and /acquisition that holds a `data` dataset
-    /// (searched at most six levels deep, so a file with cyclic links cannot loop).
+    /// (searched at most six levels deep and 10000 groups wide, so a file with cyclic links
+    /// cannot loop).
     static func timeSeriesPaths(in file: HDF5File) -> [String] {
         var found: [String] = []
+        var visited = 0
         func visit(_ group: String, depth: Int) {
-            guard depth < 6, found.count < 10_000, let members = try? file.members(of: group) else { return }
+            visited += 1
+            guard depth < 6, visited < 10_000, let members = try? file.members(of: group) else { return }
             for member in members {
                 let child = group + "/" + member
                 guard file.kind(of: child) == .group else { continue }

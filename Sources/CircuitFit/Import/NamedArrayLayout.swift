@@ -107,7 +107,8 @@ enum NamedArrayLayout {
                     table.set(column, .unsupported("variable '\(name)' has \(values.count) values for \(count) trials"))
                 }
             } catch let error as CircuitFitError {
-                table.set(column, .unsupported(error.message))
+                let prefix = source.path + ": "
+                table.set(column, .unsupported(error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message))
             }
         }
         _ = try table.numbers("start_time", in: source.path, purpose: "trial start, s")

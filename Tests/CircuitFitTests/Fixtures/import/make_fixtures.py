@@ -27,6 +27,7 @@ recording.mat        the alignment recording as named arrays, MATLAB v5 (scipy.i
                      `emg_rate`, `emg_starting_time`, plus `matrix_3x4`, `counts_int32`, and
                      wrong-type variables `session_name` (char), `meta` (struct), `trials_subject`
                      (char).
+recording_uncompressed.mat  the same, written without compression (for the mutation test).
 recording_v73.mat    the same variables in the MATLAB v7.3 layout written by h5py: HDF5 with a
                      512-byte MATLAB header in the userblock, arrays stored transposed
                      (column-major), `MATLAB_class` attributes, the cell's vectors under `#refs#`.
@@ -234,6 +235,9 @@ def mat_variables():
 
 def make_mat_v5():
     scipy.io.savemat(path("recording.mat"), mat_variables(), format="5", do_compression=True, oned_as="row")
+    # Uncompressed, so that the mutation test reaches the element parser (zlib's checksum
+    # rejects almost every mutation of a compressed file).
+    scipy.io.savemat(path("recording_uncompressed.mat"), mat_variables(), format="5", do_compression=False, oned_as="row")
 
 
 def as_matlab(value):
