@@ -17,6 +17,9 @@ static inline size_t cf_h5t_variable(void) { return H5T_VARIABLE; }
 /* Turns off HDF5's automatic printing of its error stack: failures become CircuitFitErrors. */
 static inline herr_t cf_h5_silence_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+/* Number of HDF5 files and objects open in this process (to check every handle gets closed). */
+static inline ssize_t cf_h5_open_object_count(void) { return H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL); }
+
 /* The type (group, dataset, …) of the object at `name`, or H5I_BADID; closes what it opens. */
 static inline H5I_type_t cf_h5_object_type(hid_t location, const char *name) {
     hid_t object = H5Oopen(location, name, H5P_DEFAULT);
