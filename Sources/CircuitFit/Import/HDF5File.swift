@@ -196,70 +196,10 @@ public final class HDF5File {
         }
     }
 
-    // MARK: Attributes
-
-    /// Names of the attributes of the object at `path`, sorted.
-    public func attributeNames(of path: String) throws -> [String] {
-        try HDF5Library.serialized {
-            let object = try open(path, expecting: nil)
-            defer { _ = H5Oclose(object) }
-            var names: [String] = []
-            var index: hsize_t = 0
-            while names.count < 10_000 {
-                let length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, cf_h5p_default())
-                if length < 0 { break }
-                guard length < 65536 else { throw failure(path, "attribute \(index) has an implausible name") }
-                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-                guard H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, cf_h5p_default()) >= 0 else { break }
-                names.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-                index += 1
-            }
-            return names.sorted()
-        }
-    }
-
-    /// The string attribute `name` of the object at `path` (the first string when it holds
-    /// several), or nil when the object has no such attribute.
-    public func stringAttribute(_ name: String, of path: String) throws -> String? {
-        try HDF5Library.serialized {
-            guard let attribute = try openAttribute(name, of: path) else { return nil }
-            defer { _ = H5Aclose(attribute) }
-            let space = H5Aget_space(attribute), type = H5Aget_type(attribute)
-            defer { _ = H5Sclose(space); _ = H5Tclose(type) }
-            let object = "\(path) attribute '\(name)'"
-            guard valueClass(of: type) == .string else { throw failure(object, "holds \(describe(type)), expected a string") }
-            let count = try shape(of: space, object).reduce(1, *)
-            let strings = try readStrings(count: count, fileType: type, space: space, object: object, storageBytes: 0) {
-                memoryType, buffer in H5Aread(attribute, memoryType, buffer)
-            }
-            return strings.first
-        }
-    }
-
-    /// The numeric attribute `name` of the object at `path` (its first value), or nil when the
-    /// object has no such attribute.
-    public func doubleAttribute(_ name: String, of path: String) throws -> Double? {
-        try HDF5Library.serialized {
-            guard let attribute = try openAttribute(name, of: path) else { return nil }
-            defer { _ = H5Aclose(attribute) }
-            let space = H5Aget_space(attribute), type = H5Aget_type(attribute)
-            defer { _ = H5Sclose(space); _ = H5Tclose(type) }
-            let object = "\(path) attribute '\(name)'"
-            guard [.integer, .float].contains(valueClass(of: type)) else {
-                throw failure(object, "holds \(describe(type)), expected a number")
-            }
-            let count = try checkedCount(shape(of: space, object), elementSize: 8, storage: 0, object)
-            guard count >= 1 else { throw failure(object, "is empty, expected a number") }
-            var values = [Double](repeating: 0, count: count)
-            guard H5Aread(attribute, cf_h5t_native_double(), &values) >= 0 else { throw failure(object, "cannot be read") }
-            return values[0]
-        }
-    }
-
-    // MARK: Internals (call only inside HDF5Library.serialized)
+    // MARK: Internals (call only inside HDF5Library.serialized; shared with HDF5Attributes.swift)
 
     /// Opens the object at `path` (checking its kind when `expecting` is given); the caller closes it.
-    private func open(_ path: String, expecting: ObjectKind?) throws -> hid_t {
+    func open(_ path: String, expecting: ObjectKind?) throws -> hid_t {
         guard linkExists(path) else { throw failure(path, "not found") }
         let object = H5Oopen(fileID, path, cf_h5p_default())
         guard object >= 0 else { throw failure(path, "cannot be opened (damaged file?)") }
@@ -274,7 +214,7 @@ public final class HDF5File {
         return object
     }
 
-    private func openAttribute(_ name: String, of path: String) throws -> hid_t? {
+    func openAttribute(_ name: String, of path: String) throws -> hid_t? {
         let object = try open(path, expecting: nil)
         defer { _ = H5Oclose(object) }
         let exists = H5Aexists(object, name)
@@ -285,7 +225,7 @@ public final class HDF5File {
         return attribute
     }
 
-    private func shape(of space: hid_t, _ object: String) throws -> [Int] {
+    func shape(of space: hid_t, _ object: String) throws -> [Int] {
         guard space >= 0 else { throw failure(object, "has no readable dataspace") }
         let rank = H5Sget_simple_extent_ndims(space)
         guard rank >= 0, rank <= 32 else { throw failure(object, "has an unreadable shape") }
@@ -298,7 +238,7 @@ public final class HDF5File {
         return dims.map { Int($0) }
     }
 
-    private func valueClass(of type: hid_t) -> ValueClass {
+    func valueClass(of type: hid_t) -> ValueClass {
         switch H5Tget_class(type) {
         case H5T_INTEGER: return .integer
         case H5T_FLOAT: return .float
@@ -309,7 +249,7 @@ public final class HDF5File {
     }
 
     /// "integers", "compound values", … for messages.
-    private func describe(_ type: hid_t) -> String {
+    func describe(_ type: hid_t) -> String {
         switch H5Tget_class(type) {
         case H5T_INTEGER: return "integers"
         case H5T_FLOAT: return "floating-point numbers"
@@ -332,7 +272,7 @@ public final class HDF5File {
 
     /// The element count of `shape`, after checking it cannot overflow and that decoding it to
     /// `elementSize`-byte values stays within the read limits for `storage` stored bytes.
-    private func checkedCount(_ shape: [Int], elementSize: Int, storage: Int, _ object: String) throws -> Int {
+    func checkedCount(_ shape: [Int], elementSize: Int, storage: Int, _ object: String) throws -> Int {
         var count = 1
         for size in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
@@ -373,7 +313,7 @@ public final class HDF5File {
 
     /// Reads `count` strings of file type `fileType` with `read(memoryType, buffer)`, handling
     /// variable-length strings (freed with H5Dvlen_reclaim) and fixed-length ones.
-    private func readStrings(
+    func readStrings(
         count: Int, fileType: hid_t, space: hid_t, object: String, storageBytes: Int,
         read: (hid_t, UnsafeMutableRawPointer?) -> herr_t
     ) throws -> [String] {
@@ -412,24 +352,5 @@ public final class HDF5File {
         var buffer = [CChar](repeating: 0, count: length + 1)
         guard H5Iget_name(object, &buffer, buffer.count) > 0 else { throw failure(context, "a referenced object has no name") }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
-/// Process-wide access to libhdf5: one lock (the Debian build is not thread-safe) and the
-/// switch that stops HDF5 printing its error stack to stderr.
-enum HDF5Library {
-    private static let lock = NSRecursiveLock()
-
-    /// Number of HDF5 files and objects open in this process (0 when every handle was closed).
-    static var openObjectCount: Int {
-        serialized { Int(cf_h5_open_object_count()) }
-    }
-
-    /// Runs `body` holding the HDF5 lock, with HDF5's error printing turned off.
-    static func serialized<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        _ = cf_h5_silence_errors()
-        return try body()
     }
 }

@@ -9,6 +9,16 @@ import Foundation
 /// linear interpolation at the bin centres (`BehaviorResampler`), inputs (`InputChannels`). Then
 /// rows are the average over each condition's trials (PSTHs) or, with `singleTrials`, the trials
 /// themselves. Nothing is written: every error is thrown before a dataset exists.
+///
+/// What each format must hold (times in s):
+/// - NWB 2.x: `units` (spike_times + spike_times_index, id), `intervals/trials` (start_time,
+///   stop_time, the event and condition columns), TimeSeries under `processing` or `acquisition`
+///   (see `NWBReader`).
+/// - MAT (v5 or v7.3) and NPZ, as named arrays: `spike_times` (a cell of per-unit vectors, or flat
+///   with `spike_times_index`), optional `unit_ids`, one `trials_<column>` vector per trials
+///   column (`trials_start_time`, `trials_stop_time` required), and behaviour `<name>` [T] or
+///   [T, K] with `<name>_timestamps` or `<name>_rate` (+ `<name>_starting_time`) (see
+///   `NamedArrayLayout`).
 public enum RecordingImporter {
     /// Reads the recording at `url` and builds the dataset.
     public static func importRecording(url: URL, options: ImportOptions = ImportOptions()) throws -> (dataset: ReachDataset, provenance: ImportProvenance) {
