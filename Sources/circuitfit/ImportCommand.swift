@@ -76,7 +76,8 @@ struct ImportCommand: ParsableCommand {
             let outURL = URL(fileURLWithPath: out)
             let provenanceURL = outURL.deletingPathExtension().appendingPathExtension("provenance.json")
             try AtomicFile.write(dataset.archive(fileName: outURL.lastPathComponent).encoded(), to: outURL)
-            do { try AtomicFile.write(OutputFolder.json(provenance), to: provenanceURL) } catch {
+            let record = ImportRecord(source: URL(fileURLWithPath: file).standardizedFileURL.path, dataset: outURL.standardizedFileURL.path, provenance: provenance)
+            do { try AtomicFile.write(OutputFolder.json(record), to: provenanceURL) } catch {
                 try? FileManager.default.removeItem(at: outURL)
                 throw error
             }
@@ -88,4 +89,13 @@ struct ImportCommand: ParsableCommand {
                 """)
         }
     }
+}
+
+/// `DATASET.provenance.json`: what was imported, by which version, with every choice made.
+struct ImportRecord: Encodable {
+    var circuitfit_version = CircuitFitVersion.string
+    var command = "import"
+    var source: String
+    var dataset: String
+    var provenance: ImportProvenance
 }
