@@ -38,6 +38,31 @@ public struct FitMetrics: Codable, Equatable, Sendable {
     public var cca_mean_relative: Double?
     public var procrustes_angular_relative: Double?
     public var heldout_neuron_r2_relative: Double?
+    /// Every key is written, absent values as null, so scripts can rely on the keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(population, forKey: .population)
+        try c.encode(population_neurons, forKey: .population_neurons)
+        try c.encode(recorded_neurons, forKey: .recorded_neurons)
+        try c.encode(heldout_neurons, forKey: .heldout_neurons)
+        try c.encode(output_nmse_train, forKey: .output_nmse_train)
+        try c.encode(output_nmse_heldout, forKey: .output_nmse_heldout)
+        try c.encode(output_nmse_excluded, forKey: .output_nmse_excluded)
+        try c.encode(cca_mean, forKey: .cca_mean)
+        try c.encode(cca_mean_heldout, forKey: .cca_mean_heldout)
+        try c.encode(canonical_correlations, forKey: .canonical_correlations)
+        try c.encode(procrustes_distance, forKey: .procrustes_distance)
+        try c.encode(procrustes_angular_distance, forKey: .procrustes_angular_distance)
+        try c.encode(heldout_neuron_r2, forKey: .heldout_neuron_r2)
+        try c.encode(heldout_neuron_r2_per_neuron_mean, forKey: .heldout_neuron_r2_per_neuron_mean)
+        try c.encode(recorded_nmse_train, forKey: .recorded_nmse_train)
+        try c.encode(recorded_nmse_heldout, forKey: .recorded_nmse_heldout)
+        try c.encode(untrained, forKey: .untrained)
+        try c.encode(cca_mean_relative, forKey: .cca_mean_relative)
+        try c.encode(procrustes_angular_relative, forKey: .procrustes_angular_relative)
+        try c.encode(heldout_neuron_r2_relative, forKey: .heldout_neuron_r2_relative)
+    }
+
 }
 
 /// Metrics of the untrained network, the floor every similarity is reported against.
