@@ -21,7 +21,7 @@ Variants (--variants):
   naive  everything inside the time loop (input drive and readout per step): common in tutorials.
   jit    the forward time loop compiled by torch.jit.script (TorchScript; no torch.compile).
 
-Usage: python3 torch_rnn_bench.py --json --case 200,8,120 --case 500,16,120 [--iterations 20]
+Usage: python3 torch_rnn_bench.py [--json] [--case 200,8,120 --case 500,16,120] [--variants eager,jit,naive]
 Installs torch (CPU wheel, pinned) with pip if it is missing.
 """
 
@@ -36,6 +36,7 @@ import warnings
 torch = None   # imported (and installed if missing) by main()
 
 TORCH_PIN = "torch==2.13.0+cpu"   # CPU wheel (the machine image carries it); never unpinned: CUDA
+AUTO_TARGET_S = 0.5                # --iterations 0: timed seconds per repeat
 
 
 def import_torch():
@@ -147,6 +148,10 @@ def bench_case(torch, variant, H, C, T, I, K, M, lam, alpha, iterations, repeats
         loss = step()
     if not torch.isfinite(loss):
         raise RuntimeError("loss is not finite during warm-up")
+    if iterations <= 0:   # auto: about `target` seconds per repeat, at least 3 iterations
+        t0 = time.perf_counter()
+        step()
+        iterations = max(3, min(200, round(AUTO_TARGET_S / max(time.perf_counter() - t0, 1e-6))))
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -197,7 +202,8 @@ def main():
     ap.add_argument("--recorded", type=int, default=20)
     ap.add_argument("--lam", type=float, default=1.0)
     ap.add_argument("--alpha", type=float, default=0.1)
-    ap.add_argument("--iterations", type=int, default=20, help="timed iterations per repeat")
+    ap.add_argument("--iterations", type=int, default=0,
+                    help="timed iterations per repeat (0 = auto: about 0.5 s per repeat, at least 3)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--variants", default="eager,jit", help="comma list of eager, naive, jit")

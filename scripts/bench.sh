@@ -7,6 +7,7 @@
 # About 2 minutes on 2 cores (build included). Not part of the test suite. See benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for a in "$@"; do [[ $a == -h || $a == --help ]] && help=1; done
 
 scratch=${CIRCUITFIT_BENCH_SCRATCH:-.build-bench}
 mkdir -p "$scratch"
@@ -17,10 +18,12 @@ if ! swift build -c release --scratch-path "$scratch" --product circuitfit-bench
     exit 1
 fi
 
+if [[ -n ${help:-} ]]; then exec "$scratch/release/circuitfit-bench" --help; fi
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 tmp=$(mktemp benchmarks/.results-train.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
 "$scratch/release/circuitfit-bench" "$@" | tee "$tmp"
+chmod 644 "$tmp"
 mv "$tmp" benchmarks/results-train.md
 trap - EXIT
 echo "bench: wrote benchmarks/results-train.md" >&2

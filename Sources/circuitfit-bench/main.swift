@@ -228,8 +228,7 @@ func torchBench(_ cases: [Case]) -> (TorchReport?, String?) {
     guard FileManager.default.fileExists(atPath: options.script) else {
         return (nil, "\(options.script) not found (run from the repository root, or pass --torch-script)")
     }
-    var args = ["--json", "--variants", options.variants, "--repeats", "\(options.repeats)",
-                "--iterations", options.quick ? "8" : "20"]
+    var args = ["--json", "--variants", options.variants, "--repeats", "\(options.repeats)", "--iterations", "0"]
     for c in cases { args += ["--case", "\(c.H),\(c.C),\(c.T)"] }
     args += ["--inputs", "3", "--outputs", "3", "--recorded", "20", "--lam", "1", "--alpha", "0.1"]
     let (data, why) = runPython(args)
