@@ -4,7 +4,7 @@
 # (benchmarks/torch_rnn_bench.py, which pip-installs the pinned CPU torch if missing) in the same run,
 # one thread each. Prints Markdown tables and writes them to benchmarks/results-train.md.
 # Options go to circuitfit-bench: --quick, --repeats N, --no-torch, --variants eager,jit,naive, --help.
-# About 2 minutes on 2 cores (build included). Not part of the test suite. See benchmarks/README.md.
+# About 45 s of measuring plus the build (≈ 1 min clean) on 2 cores. Not part of the test suite. See benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for a in "$@"; do [[ $a == -h || $a == --help ]] && help=1; done
