@@ -17,9 +17,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         // zlib, from Debian's zlib1g-dev: CRC-32 for NPZ and inflate for numpy.savez_compressed files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // HDF5 1.10, from Debian's libhdf5-dev: NWB files and MATLAB v7.3 MAT files.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(
             name: "CircuitFit",
-            dependencies: ["COpenBLAS", "CZlib"]),
+            dependencies: ["COpenBLAS", "CZlib", "CHDF5"]),
         .executableTarget(
             name: "circuitfit",
             dependencies: [
@@ -28,6 +30,6 @@ let package = Package(
             ]),
         // Benchmarks (not part of the test suite): `scripts/bench.sh` runs them against PyTorch.
         .executableTarget(name: "circuitfit-bench", dependencies: ["CircuitFit"]),
-        .testTarget(name: "CircuitFitTests", dependencies: ["CircuitFit"]),
+        .testTarget(name: "CircuitFitTests", dependencies: ["CircuitFit"], exclude: ["Fixtures"]),
     ]
 )

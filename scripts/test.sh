@@ -17,9 +17,10 @@ status=${PIPESTATUS[0]}
 set -e
 # `swift test --parallel` prints no XCTest summary: count the results from its xunit report.
 if [[ -f .build/xunit.xml ]]; then
-    total=$(grep -o '<testcase ' .build/xunit.xml | wc -l)
-    failed=$(grep -o '<failure' .build/xunit.xml | wc -l)
-    skipped=$(grep -o '<skipped' .build/xunit.xml | wc -l)
+    count() { grep -o "$1" .build/xunit.xml | wc -l || true; }
+    total=$(count '<testcase ')
+    failed=$(count '<failure')
+    skipped=$(count '<skipped')
     echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 fi
 exit "$status"

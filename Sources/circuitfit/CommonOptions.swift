@@ -4,7 +4,7 @@ import Foundation
 
 /// Options every command that computes shares.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "OpenBLAS threads (default 1: CircuitFit's shapes are too skinny to gain from more).")
+    @Option(parsing: .unconditional, help: "OpenBLAS threads (default 1: CircuitFit's shapes are too skinny to gain from more).")
     var threads: Int = 1
 
     func apply() throws {

@@ -11,14 +11,26 @@ struct EvaluateCommand: ParsableCommand {
             prints a table, or with --json one JSON object (interface.md). When MODEL_DIR/config.json \
             is the fit's own record, the untrained network of the same seed is scored as the floor.
 
-            Example:
+            With --reference CIRCUIT_DATASET (a dataset.npz from `generate`), the similarities \
+            (CCA, Procrustes) and the held-out-neuron R² are against the reference's `rates` (every \
+            neuron of the circuit) instead of DATASET's neurons, with the model still simulated on \
+            DATASET's inputs; output errors stay on DATASET. Made for a model fitted to a \
+            recording simulated from that circuit: the reference must have DATASET's conditions \
+            (same order) and time steps, and the imported `neuron_ids` must be circuit indices \
+            (scripts/circuit_to_nwb.py writes them as the NWB unit ids). The held-out neurons are \
+            then every circuit neuron the model was not fitted to.
+
+            Examples:
               circuitfit evaluate fit circuit/dataset.npz --json
+              circuitfit evaluate fit session.npz --reference circuit/dataset.npz
             """)
 
     @Argument(help: "Folder holding model.npz (from `train`).")
     var modelDir: String
     @Argument(help: "The dataset (.npz).")
     var dataset: String
+    @Option(help: "A generated dataset (from `generate`) whose `rates` (every circuit neuron) the similarities and held-out-neuron R² are computed against.")
+    var reference: String?
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
     @OptionGroup var compute: ComputeOptions
@@ -43,14 +55,21 @@ struct EvaluateCommand: ParsableCommand {
                 u[.J] = ArraySlice(u.effectiveJ(spec: prepared.spec))
                 untrained = u
             }
+            var population: ReferencePopulation? = nil
+            if let reference {
+                population = try ReferencePopulation(
+                    reference: ReachDataset.read(from: URL(fileURLWithPath: reference)), dataset: data,
+                    recordedNeurons: saved.recordedNeurons, names: (dataset, reference))
+            }
             let metrics = try evaluateModel(
                 spec: saved.spec, parameters: saved.parameters, untrained: untrained, dataset: data,
                 recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
-                split: split)
+                split: split, reference: population)
             if json {
                 print(String(decoding: try OutputFolder.json(metrics), as: UTF8.self), terminator: "")
             } else {
-                print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping"))
+                let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.population_neurons) neurons)" } ?? ""
+                print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
             }
         }
     }

@@ -4,35 +4,35 @@ import Foundation
 
 /// The options of one fit, shared by `train` and `experiment` (which applies them to every fit).
 struct FitOptions: ParsableArguments {
-    @Option(help: "JSON file with any FitConfig field (see a fit's config.json); flags override it.")
+    @Option(help: "JSON file with any FitConfig field (the \"config\" object of a fit's config.json), or a fit's whole config.json to repeat that fit; flags override it.")
     var fitConfig: String?
-    @Option(help: "Exact number of optimiser steps (turns early stopping off). Default: up to 5000 with early stopping.")
+    @Option(parsing: .unconditional, help: "Exact number of optimiser steps (turns early stopping off). Default: up to 5000 with early stopping.")
     var iterations: Int?
-    @Option(help: "Model units H (default 200).")
+    @Option(parsing: .unconditional, help: "Model units H (default 200).")
     var hidden: Int?
     @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (learned readout). Default identity.")
     var mapping: String?
-    @Option(help: "Adam learning rate (default 0.002).")
+    @Option(parsing: .unconditional, help: "Adam learning rate (default 0.002).")
     var learningRate: Double?
-    @Option(help: "L2 penalty on the rates, β_r (default 0).")
+    @Option(parsing: .unconditional, help: "L2 penalty on the rates, β_r (default 0).")
     var betaRate: Double?
-    @Option(help: "L2 penalty on J, B and C (default 0).")
+    @Option(parsing: .unconditional, help: "L2 penalty on J, B and C (default 0).")
     var betaWeights: Double?
     @Flag(help: "Dale's law in the model (circuit's E/I split; recorded neurons tied to units of their own type).")
     var dale = false
     @Flag(help: "Draw recorded neurons from excitatory neurons only.")
     var excitatoryOnly = false
-    @Option(help: "Recurrent noise σ (default 0 = off).")
+    @Option(parsing: .unconditional, help: "Recurrent noise σ (default 0 = off).")
     var noise: Double?
-    @Option(help: "Training conditions set aside as a validation split for early stopping (default 0).")
+    @Option(parsing: .unconditional, help: "Training conditions set aside as a validation split for early stopping (default 0).")
     var validation: Int?
-    @Option(help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
+    @Option(parsing: .unconditional, help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
     var exclude: Int?
 
     /// `base` (defaults or a file) with these flags applied.
     func config(base: FitConfig = FitConfig()) throws -> FitConfig {
         var c = base
-        if let fitConfig { c = try ConfigFile.load(c, from: URL(fileURLWithPath: fitConfig)) }
+        if let fitConfig { c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig)) }
         if let iterations { c.iterations = iterations; c.earlyStopping = false }
         if let hidden { c.hidden = hidden }
         if let mapping {
@@ -51,4 +51,16 @@ struct FitOptions: ParsableArguments {
         if let exclude { c.excludeTrainingConditions = exclude }
         return c
     }
+}
+
+/// `base` overlaid with a fit-config file: a JSON object of FitConfig fields, or the config.json a
+/// fit wrote (recognised by its "circuitfit_version" and "config" keys), whose "config" object is
+/// then used, so `--fit-config fit/config.json` repeats that fit.
+func loadFitConfig(_ base: FitConfig, from url: URL) throws -> FitConfig {
+    guard let data = try? Data(contentsOf: url),
+          let record = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+          record["circuitfit_version"] != nil, let inner = record["config"] as? [String: Any]
+    else { return try ConfigFile.load(base, from: url) }  // also reports unreadable or invalid files
+    let json = try JSONSerialization.data(withJSONObject: inner)
+    return try ConfigFile.overlay(base, json: json, source: "\(url.lastPathComponent) (its \"config\" object)")
 }

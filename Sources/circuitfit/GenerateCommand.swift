@@ -17,9 +17,9 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(help: "Output folder (created if needed).")
     var out: String
-    @Option(help: "Seed of every random draw of the circuit (default 1).")
+    @Option(parsing: .unconditional, help: "Seed of every random draw of the circuit (default 1).")
     var seed: UInt64?
-    @Option(help: "Number of neurons N (default 200, half excitatory).")
+    @Option(parsing: .unconditional, help: "Number of neurons N (default 200, half excitatory).")
     var neurons: Int?
     @Option(help: "JSON file overriding any CircuitConfig parameter.")
     var config: String?

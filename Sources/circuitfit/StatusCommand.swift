@@ -40,7 +40,8 @@ struct StatusCommand: ParsableCommand {
     static func render(_ p: ExperimentProgress, dir: String, verbose: Bool) -> String {
         var out = ""
         func line(_ s: String) { out += s + "\n" }
-        let states = WorkProgress.State.allCases
+        // "N done, N failed, N pending" as before the Slurm backend, then the new states
+        let states: [WorkProgress.State] = [.done, .failed, .pending, .running, .missing]
         let counts = states.map { "\(p.count($0)) \($0.rawValue)" }.filter { !$0.hasPrefix("0 missing") }
         line("experiment \(dir): \(p.fits.count) fits — " + counts.joined(separator: ", "))
         let circuitsReady = p.circuits.filter { $0.state == .done }.count

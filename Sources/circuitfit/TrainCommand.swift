@@ -23,13 +23,13 @@ struct TrainCommand: ParsableCommand {
     var dataset: String
     @Option(help: "Output folder (created if needed).")
     var out: String
-    @Option(help: "M, the number of recorded neurons (default 20; 0 = task-only).")
+    @Option(parsing: .unconditional, help: "M, the number of recorded neurons (default 20; 0 = task-only).")
     var record: Int?
-    @Option(help: "Comma-separated recorded neuron indices (overrides --record).")
+    @Option(parsing: .unconditional, help: "Comma-separated recorded neuron indices (overrides --record).")
     var neurons: String?
-    @Option(help: "λ, weight of the neural term (default 1; 0 = task-only).")
-    var lambda: Double?
-    @Option(help: "Seed of neuron sampling, initialisation and noise (default 1).")
+    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1; 0 = task-only), or 'auto': chosen by cross-validation on held-out neurons and held-out training conditions.")
+    var lambda: String?
+    @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?
     @OptionGroup var fit: FitOptions
     @OptionGroup var compute: ComputeOptions
@@ -40,16 +40,35 @@ struct TrainCommand: ParsableCommand {
             var config = try fit.config()
             if let record { config.record = record }
             if let neurons { config.recordNeurons = try parseIndexList(neurons, option: "--neurons") }
-            if let lambda { config.lambda = lambda }
+            let autoLambda = lambda?.lowercased() == "auto"
+            if let lambda, !autoLambda {
+                guard let value = Double(lambda) else { throw CircuitFitError("--lambda must be a number or 'auto', got '\(lambda)'") }
+                config.lambda = value
+            }
             if let seed { config.seed = seed }
             try config.validate()
             let datasetURL = URL(fileURLWithPath: dataset)
             let data = try ReachDataset.read(from: datasetURL)
+            // every dataset/config mismatch (M, indices, shapes) fails before --out is created
+            _ = try prepareFit(dataset: data, config: config)
             let outURL = URL(fileURLWithPath: out)
+            var selection: LambdaSelection? = nil
+            if autoLambda {
+                let line = ProgressLine(label: "λ auto")
+                selection = try selectLambda(dataset: data, config: config) { lambda, i, n in
+                    line.update("fitting candidate \(i + 1)/\(n): λ = \(lambda)")
+                }
+                line.finish()
+                for c in selection!.candidates {
+                    say("  λ = \(c.lambda): validation-neuron R² \(format(c.validation_neuron_r2, 4)), validation output NMSE \(format(c.validation_output_nmse, 4))")
+                }
+                say("λ auto: chose λ = \(selection!.chosen): \(selection!.reason)")
+                config.lambda = selection!.chosen
+            }
             _ = try OutputFolder(outURL)
             let model = try runFitWithProgress(dataset: data, config: config, folder: outURL)
             let metrics = try FitOutputs.metrics(model, dataset: data)
-            try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, to: outURL)
+            try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, to: outURL)
             print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
             print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
         }

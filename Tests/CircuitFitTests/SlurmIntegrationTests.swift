@@ -203,7 +203,7 @@ final class SlurmIntegrationTests: XCTestCase {
         XCTAssertNotNil(jobID(subs[0], "circuits")); XCTAssertNotNil(jobID(subs[0], "fits")); XCTAssertNotNil(jobID(subs[0], "collect"))
         let status = try circuitfit(["status", dir.path])
         XCTAssertEqual(status.status, 0, status.text)
-        XCTAssert(status.stdout.contains("4 fits — 4 done, 0 running, 0 pending, 0 failed"), status.stdout)
+        XCTAssert(status.stdout.contains("4 fits — 4 done, 0 failed, 0 pending, 0 running"), status.stdout)
         XCTAssert(status.stdout.contains("COMPLETED"), status.stdout)
     }
 
@@ -227,7 +227,7 @@ final class SlurmIntegrationTests: XCTestCase {
 
         let status = try circuitfit(["status", dir.path])
         XCTAssertEqual(status.status, 0, status.text)
-        XCTAssert(status.stdout.contains("4 fits — 3 done, 0 running, 0 pending, 1 failed"), status.stdout)
+        XCTAssert(status.stdout.contains("4 fits — 3 done, 1 failed, 0 pending, 0 running"), status.stdout)
         XCTAssert(status.stdout.contains("s2-plain-l1-m3 — task 3 of job \(fits): cancelled before it started"), status.stdout)
         XCTAssert(status.stdout.contains("exit code 3 — wrote results.csv"), "collect job should report partial results:\n\(status.stdout)")
         let partial = try rows(dir)
@@ -251,7 +251,7 @@ final class SlurmIntegrationTests: XCTestCase {
         XCTAssertEqual(doneBefore, doneAfter, "finished fits must not rerun")
         XCTAssertEqual(try rows(dir), try rows(local), "final results differ from the local backend's")
         let final = try circuitfit(["status", dir.path])
-        XCTAssert(final.stdout.contains("4 done, 0 running, 0 pending, 0 failed"), final.stdout)
+        XCTAssert(final.stdout.contains("4 done, 0 failed, 0 pending, 0 running"), final.stdout)
     }
 
     /// A fit that fails (one seed's dataset is not a dataset) → status shows the task's exit code,
@@ -276,7 +276,7 @@ final class SlurmIntegrationTests: XCTestCase {
         let status = try circuitfit(["status", dir.path])
         XCTAssertEqual(status.status, 0, status.text)
         let s = status.stdout
-        XCTAssert(s.contains("4 fits — 2 done, 0 running, 0 pending, 2 failed"), s)
+        XCTAssert(s.contains("4 fits — 2 done, 2 failed, 0 pending, 0 running"), s)
         XCTAssert(s.contains("s2-plain-l0 — task 2 of job \(fits): FAILED, exit code 3"), s)
         XCTAssert(s.contains("s2-plain-l1-m3 — task 3 of job \(fits): FAILED, exit code 3"), s)
         XCTAssert(s.contains("error: dataset.npz: not a NumPy .npz file"), s)

@@ -2,9 +2,13 @@ import Foundation
 
 /// The numbers `evaluate` prints and `metrics.json` holds (interface.md), snake_case as in JSON.
 /// Similarities are against the whole population the dataset holds (every circuit neuron for a
-/// generated dataset, every recorded neuron for an imported one). nil = not defined here (e.g. no
-/// held-out conditions, or every neuron recorded).
+/// generated dataset, every recorded neuron for an imported one), or against a
+/// `ReferencePopulation` when one is given (`evaluate --reference`). nil = not defined here (e.g.
+/// no held-out conditions, or every neuron recorded).
 public struct FitMetrics: Codable, Equatable, Sendable {
+    /// What the similarities and held-out-neuron R² are against: "circuit" (a generated dataset's
+    /// rates), "recorded" (an imported dataset's recordings) or "reference" (a
+    /// `ReferencePopulation`, e.g. the full circuit behind an imported recording).
     public var population: String
     public var population_neurons: Int
     public var recorded_neurons: Int
@@ -34,6 +38,31 @@ public struct FitMetrics: Codable, Equatable, Sendable {
     public var cca_mean_relative: Double?
     public var procrustes_angular_relative: Double?
     public var heldout_neuron_r2_relative: Double?
+    /// Every key is written, absent values as null, so scripts can rely on the keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(population, forKey: .population)
+        try c.encode(population_neurons, forKey: .population_neurons)
+        try c.encode(recorded_neurons, forKey: .recorded_neurons)
+        try c.encode(heldout_neurons, forKey: .heldout_neurons)
+        try c.encode(output_nmse_train, forKey: .output_nmse_train)
+        try c.encode(output_nmse_heldout, forKey: .output_nmse_heldout)
+        try c.encode(output_nmse_excluded, forKey: .output_nmse_excluded)
+        try c.encode(cca_mean, forKey: .cca_mean)
+        try c.encode(cca_mean_heldout, forKey: .cca_mean_heldout)
+        try c.encode(canonical_correlations, forKey: .canonical_correlations)
+        try c.encode(procrustes_distance, forKey: .procrustes_distance)
+        try c.encode(procrustes_angular_distance, forKey: .procrustes_angular_distance)
+        try c.encode(heldout_neuron_r2, forKey: .heldout_neuron_r2)
+        try c.encode(heldout_neuron_r2_per_neuron_mean, forKey: .heldout_neuron_r2_per_neuron_mean)
+        try c.encode(recorded_nmse_train, forKey: .recorded_nmse_train)
+        try c.encode(recorded_nmse_heldout, forKey: .recorded_nmse_heldout)
+        try c.encode(untrained, forKey: .untrained)
+        try c.encode(cca_mean_relative, forKey: .cca_mean_relative)
+        try c.encode(procrustes_angular_relative, forKey: .procrustes_angular_relative)
+        try c.encode(heldout_neuron_r2_relative, forKey: .heldout_neuron_r2_relative)
+    }
+
 }
 
 /// Metrics of the untrained network, the floor every similarity is reported against.
@@ -56,21 +85,35 @@ public struct RecordingInfo: Sendable {
 }
 
 /// Simulates a model on every condition of `dataset` and scores it (science.md §4).
+///
+/// Similarities (CCA, Procrustes) and held-out-neuron R² are against the dataset's own neural data,
+/// or, when `reference` is given, against `reference.rates` (e.g. every neuron of the circuit an
+/// imported recording was made from); the held-out neurons are then every reference neuron not
+/// among `reference.recordedNeurons`. Output errors and the recorded units' NMSE always use the
+/// dataset itself.
 public func evaluateModel(
     spec: RNNSpec, parameters: RNNParameters, untrained: RNNParameters?, dataset: ReachDataset,
-    recording: RecordingInfo, split: ConditionSplit, components: Int = 10
+    recording: RecordingInfo, split: ConditionSplit, components: Int = 10, reference: ReferencePopulation? = nil
 ) throws -> FitMetrics {
     guard spec.inputs == dataset.inputCount, spec.outputs == dataset.outputCount else {
         throw CircuitFitError("model has \(spec.inputs) inputs and \(spec.outputs) outputs but the dataset has \(dataset.inputCount) inputs and \(dataset.outputCount) targets")
     }
-    guard let population = dataset.neuralData else { throw CircuitFitError("dataset has no neural data to score against") }
-    if let bad = recording.neurons.first(where: { $0 < 0 || $0 >= population.d2 }) {
-        throw CircuitFitError("model's recorded neuron \(bad) is outside the dataset's \(population.d2) neurons: was it fitted to another dataset?")
+    guard let own = dataset.neuralData else { throw CircuitFitError("dataset has no neural data to score against") }
+    if let bad = recording.neurons.first(where: { $0 < 0 || $0 >= own.d2 }) {
+        throw CircuitFitError("model's recorded neuron \(bad) is outside the dataset's \(own.d2) neurons: was it fitted to another dataset?")
     }
+    if let reference {
+        try reference.requireGrid(of: dataset)
+        guard reference.recordedNeurons.count == recording.neurons.count else {
+            throw CircuitFitError("reference population: \(reference.recordedNeurons.count) recorded neurons mapped for a model with \(recording.neurons.count)")
+        }
+    }
+    // The population similarities and held-out R² are scored against, and the recorded neurons in it.
+    let population = reference?.rates ?? own
     let sim = try simulate(spec: spec, parameters: parameters, inputs: dataset.inputs)
     let rates = sim.rates.asDouble, outputs = sim.outputs.asDouble
     let trainC = split.fit, heldC = split.heldOut
-    let recordedSet = Set(recording.neurons)
+    let recordedSet = Set(reference?.recordedNeurons ?? recording.neurons)
     let unrecorded = (0..<population.d2).filter { !recordedSet.contains($0) }
     let similarity = DynamicsSimilarity(components: components)
     let hasNaN = population.data.contains { $0.isNaN }
@@ -104,8 +147,8 @@ public func evaluateModel(
         for (m, n) in recording.neurons.enumerated() {
             var values: [(Double, Double)] = []
             for c in conditions {
-                for t in 0..<population.d1 {
-                    let y = population[c, t, n]
+                for t in 0..<own.d1 {
+                    let y = own[c, t, n]
                     if y.isNaN { continue }
                     let target = (y - recording.offset[m]) / recording.scale[m]
                     values.append((predictedRecorded(spec: spec, parameters: parameters, rates: rates, c: c, t: t, m: m), target))
@@ -119,7 +162,7 @@ public func evaluateModel(
 
     let excludedNMSE = split.excluded.isEmpty ? nil : try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: split.excluded)
     return FitMetrics(
-        population: dataset.rates != nil ? "circuit" : "recorded", population_neurons: population.d2,
+        population: reference != nil ? "reference" : dataset.rates != nil ? "circuit" : "recorded", population_neurons: population.d2,
         recorded_neurons: recording.neurons.count, heldout_neurons: unrecorded.count,
         output_nmse_train: try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: trainC),
         output_nmse_heldout: trained.nmseHeld, output_nmse_excluded: excludedNMSE,

@@ -23,12 +23,17 @@ public enum FitOutputs {
     }
 
     /// Writes every output of a finished fit into `folder` (all or nothing).
-    public static func write(_ model: FittedModel, metrics: FitMetrics, config: FitConfig, dataset: String, to folder: URL) throws {
+    public static func write(
+        _ model: FittedModel, metrics: FitMetrics, config: FitConfig, dataset: String,
+        lambdaSelection: LambdaSelection? = nil, to folder: URL
+    ) throws {
         try OutputFolder.transaction(folder) { out in
             try out.write(model.archive(), to: "model.npz")
             try out.writeJSON(metrics, to: "metrics.json")
             try out.writeText(historyCSV(model.training?.history ?? []), to: "history.csv")
-            try out.writeJSON(FitRecord(config: config, dataset: dataset, model: model), to: "config.json")
+            var record = FitRecord(config: config, dataset: dataset, model: model)
+            record.lambda_selection = lambdaSelection
+            try out.writeJSON(record, to: "config.json")
         }
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
     }
@@ -50,6 +55,8 @@ public struct FitRecord: Codable, Sendable {
     public var final_loss_total: Double?
     public var final_loss_task: Double?
     public var final_loss_neural: Double?
+    /// How `--lambda auto` chose λ (absent when λ was given).
+    public var lambda_selection: LambdaSelection?
 
     public init(config: FitConfig, dataset: String, model: FittedModel) {
         seed = config.seed

@@ -13,20 +13,26 @@ public struct OutputFolder {
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
             guard isDir.boolValue else { throw CircuitFitError("output \(url.path) exists and is not a folder") }
         } else {
-            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-                throw CircuitFitError("cannot create output folder \(url.path): \(Self.reason(error))")
-            }
+            try Self.createFolders(url.path, for: url.path)
         }
         guard FileManager.default.isWritableFile(atPath: url.path) else {
             throw CircuitFitError("cannot write to output folder \(url.path): permission denied")
         }
     }
 
-    static func reason(_ error: Error) -> String {
-        if let e = error as? CircuitFitError { return e.message }
-        let ns = error as NSError
-        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, let s = strerror(Int32(u.code)) { return String(cString: s) }
-        return ns.localizedDescription
+    /// `mkdir -p` with the system's reason on failure (Foundation's createDirectory only says
+    /// "The operation could not be completed"), naming the ancestor that is not a folder.
+    private static func createFolders(_ path: String, for target: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { return }
+            throw CircuitFitError("cannot create output folder \(target): \(path) exists and is not a folder")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path { try createFolders(parent, for: target) }
+        if mkdir(path, 0o777) != 0 && errno != EEXIST {
+            throw CircuitFitError("cannot create output folder \(target): \(String(cString: strerror(errno)))")
+        }
     }
 
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }

@@ -1,0 +1,101 @@
+import ArgumentParser
+import CircuitFit
+import Foundation
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Turn a recording (NWB, MAT v5/v7.3, NPZ) into a dataset that `train` reads.",
+        discussion: """
+            Aligns each trial's spikes to an event, bins them, turns counts into rates (Hz), \
+            optionally smooths them, and averages the trials of each condition (or keeps single \
+            trials); resamples behaviour (EMG, hand velocity…) to the same bins as targets; builds \
+            inputs (a one-hot of the condition plus a hold/go channel, or named trial columns). \
+            Writes DATASET.npz with `recorded` [C,T,M] (Hz), `neuron_ids`, `conditions` and the \
+            provenance of every choice in DATASET.provenance.json.
+
+            NWB: the units table (spike_times), intervals/trials (start_time, stop_time, the \
+            event and condition columns) and TimeSeries under processing/ or acquisition/. \
+            MAT/NPZ: `spike_times` (cell array, or flat with `spike_times_index`), optional \
+            `unit_ids`, one `trials_<column>` per trials column (`trials_start_time`, \
+            `trials_stop_time`, …), and behaviour `<name>` with `<name>_timestamps` or `<name>_rate`.
+
+            Example:
+              circuitfit import session.nwb --out session.npz --condition-column reach_target \\
+                  --align-to go_cue_time --window-ms -200,600 --bin-ms 10 --smooth-ms 20 --behavior emg
+              circuitfit train session.npz --out fit --record 20 --lambda auto
+            """)
+
+    @Argument(help: "The recording (.nwb, .mat or .npz).")
+    var file: String
+    @Option(help: "The dataset file to write (.npz).")
+    var out: String
+    @Option(help: "JSON file with any ImportOptions field; flags override it.")
+    var config: String?
+    @Option(help: "Trials column naming each trial's condition (default 'condition').")
+    var conditionColumn: String?
+    @Option(help: "Trials column with the event time (s) to align to (default 'go_cue_time').")
+    var alignTo: String?
+    @Option(parsing: .unconditional, help: "Window around the event, ms: START,END (default -400,600).")
+    var windowMs: String?
+    @Option(parsing: .unconditional, help: "Bin width, ms (default 20).")
+    var binMs: Double?
+    @Option(parsing: .unconditional, help: "SD of the Gaussian smoothing kernel, ms (default 0 = none).")
+    var smoothMs: Double?
+    @Option(help: "Behavioural series used as targets (repeatable; channels are concatenated).")
+    var behavior: [String] = []
+    @Option(help: "Trials columns used as inputs instead of the condition one-hot (repeatable).")
+    var inputColumn: [String] = []
+    @Option(help: "Conditions held out of training (comma-separated labels); default: a random quarter.")
+    var heldOut: String?
+    @Option(help: "Numeric trials column with each condition's reach angle.")
+    var angleColumn: String?
+    @Flag(help: "One row per trial instead of condition averages.")
+    var singleTrials = false
+
+    func run() throws {
+        try reportingErrors {
+            var options = ImportOptions()
+            if let config { options = try ConfigFile.load(options, from: URL(fileURLWithPath: config)) }
+            if let conditionColumn { options.conditionColumn = conditionColumn }
+            if let alignTo { options.alignTo = alignTo }
+            if let windowMs {
+                let w = try parseNumberList(windowMs, option: "--window-ms")
+                guard w.count == 2 else { throw CircuitFitError("--window-ms takes START,END in ms, got '\(windowMs)'") }
+                options.windowStartMs = w[0]; options.windowEndMs = w[1]
+            }
+            if let binMs { options.binMs = binMs }
+            if let smoothMs { options.smoothMs = smoothMs }
+            if !behavior.isEmpty { options.behavior = behavior }
+            if !inputColumn.isEmpty { options.inputs = .columns; options.inputColumns = inputColumn }
+            if let heldOut { options.heldOutConditions = heldOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let angleColumn { options.angleColumn = angleColumn }
+            if singleTrials { options.singleTrials = true }
+            try options.validate()
+            let (dataset, provenance) = try RecordingImporter.importRecording(url: URL(fileURLWithPath: file), options: options)
+            let outURL = URL(fileURLWithPath: out)
+            let provenanceURL = outURL.deletingPathExtension().appendingPathExtension("provenance.json")
+            try AtomicFile.write(dataset.archive(fileName: outURL.lastPathComponent).encoded(), to: outURL)
+            let record = ImportRecord(source: URL(fileURLWithPath: file).standardizedFileURL.path, dataset: outURL.standardizedFileURL.path, provenance: provenance)
+            do { try AtomicFile.write(OutputFolder.json(record), to: provenanceURL) } catch {
+                try? FileManager.default.removeItem(at: outURL)
+                throw error
+            }
+            let m = dataset.recorded?.d2 ?? 0
+            print("""
+                imported \(file): \(m) neurons, \(dataset.conditions) \(options.singleTrials ? "trials" : "conditions") (\(dataset.trainingConditions.count) training), \
+                \(dataset.steps) bins of \(format(dataset.dtMs, 1)) ms, go at bin \(dataset.goIndex), \(dataset.outputCount) target channel(s), \(dataset.inputCount) input channel(s)
+                wrote \(out) and \(provenanceURL.path)
+                """)
+        }
+    }
+}
+
+/// `DATASET.provenance.json`: what was imported, by which version, with every choice made.
+struct ImportRecord: Encodable {
+    var circuitfit_version = CircuitFitVersion.string
+    var command = "import"
+    var source: String
+    var dataset: String
+    var provenance: ImportProvenance
+}
