@@ -48,8 +48,8 @@ final class SlurmIntegrationTests: XCTestCase {
         p.environment = env ?? self.env
         p.currentDirectoryURL = cwd ?? work
         let outURL = work.appendingPathComponent(".out-\(UUID().uuidString)"), errURL = work.appendingPathComponent(".err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
         try p.run()
