@@ -57,6 +57,9 @@ struct ExperimentCommand: ParsableCommand {
             let url = URL(fileURLWithPath: out).standardizedFileURL
             let backend = try chooseBackend(url)
             if backend == "slurm" {
+                if jobs != nil {
+                    throw CircuitFitError("--jobs is for the local backend; on Slurm, --cpus-per-task (with --fits-per-task) sets how many fits a task runs at once")
+                }
                 try runOnSlurm(url)
                 return
             }
