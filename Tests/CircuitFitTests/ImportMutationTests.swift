@@ -12,7 +12,7 @@ import Glibc
 ///
 /// libhdf5 1.10.8 itself crashes (SIGSEGV inside libhdf5, e.g. in H5Gget_info on a damaged
 /// symbol table) on some damaged HDF5 files, so the mutations run in a child process (this test
-/// binary, running `testMutationChild`). When the child dies, the parent finds where: it re-runs
+/// binary, running `testUnmutatedFixturesImportOrMutationChild`). When the child dies, the parent finds where: it re-runs
 /// that one mutation under gdb (when installed; else it reads the Swift runtime's backtrace) and
 /// looks at the innermost frame that is either libhdf5 or our code. A crash in libhdf5 is counted
 /// and reported as a known libhdf5 failure; a crash in our code fails the test. A mutation running
@@ -103,7 +103,7 @@ final class ImportMutationTests: XCTestCase {
 
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["CircuitFitTests.ImportMutationTests/testMutationChild"]
+        child.arguments = ["CircuitFitTests.ImportMutationTests/testUnmutatedFixturesImportOrMutationChild"]
         var environment = ProcessInfo.processInfo.environment
         environment["CIRCUITFIT_MUTATION_CHILD"] = childSpec(fixture: fixture, from: from, count: count, progress: progress, folder: folder)
         environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,threads=crashed,registers=none,images=none,limit=40,top=0,color=no"
@@ -200,7 +200,7 @@ final class ImportMutationTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["CIRCUITFIT_MUTATION_CHILD"] = spec
         environment["SWIFT_BACKTRACE"] = "enable=no"
-        return run(gdb, ["-batch", "-ex", "run", "-ex", "bt 40", "--args", binary, "CircuitFitTests.ImportMutationTests/testMutationChild"],
+        return run(gdb, ["-batch", "-ex", "run", "-ex", "bt 40", "--args", binary, "CircuitFitTests.ImportMutationTests/testUnmutatedFixturesImportOrMutationChild"],
                    environment: environment, timeoutSeconds: 120)
     }
 
@@ -236,10 +236,18 @@ final class ImportMutationTests: XCTestCase {
 
     // MARK: Child
 
-    /// Runs only as the child of `testMutatedFixturesGiveADatasetOrAnError`.
-    func testMutationChild() throws {
+    /// On its own: every unmutated fixture imports with the options the mutation test uses (so
+    /// the mutants start from files that are valid). As the child process of
+    /// `testMutatedFixturesGiveADatasetOrAnError` (CIRCUITFIT_MUTATION_CHILD set): imports a range
+    /// of mutants and reports each outcome.
+    func testUnmutatedFixturesImportOrMutationChild() throws {
         guard let spec = ProcessInfo.processInfo.environment["CIRCUITFIT_MUTATION_CHILD"] else {
-            throw XCTSkip("runs only as the child process of testMutatedFixturesGiveADatasetOrAnError")
+            for file in Self.fixtures {
+                let (dataset, _) = try RecordingImporter.importRecording(url: ImportFixtures.url(file), options: Self.options(for: file))
+                XCTAssertGreaterThan(dataset.recorded?.d2 ?? 0, 0, "\(file): no recorded neurons imported")
+                XCTAssertGreaterThan(dataset.conditions, 0, "\(file): no conditions imported")
+            }
+            return
         }
         let parts = spec.split(separator: ",", maxSplits: 4).map(String.init)
         guard parts.count == 5, let fixture = Int(parts[0]), let from = Int(parts[1]), let count = Int(parts[2]) else {

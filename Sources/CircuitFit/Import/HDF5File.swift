@@ -127,12 +127,8 @@ public final class HDF5File {
 
     /// Shape and value class of the dataset at `path`.
     public func info(_ path: String) throws -> DatasetInfo {
-        try HDF5Library.serialized {
-            let dataset = try open(path, expecting: .dataset)
-            defer { _ = H5Dclose(dataset) }
-            let space = H5Dget_space(dataset), type = H5Dget_type(dataset)
-            defer { _ = H5Sclose(space); _ = H5Tclose(type) }
-            return DatasetInfo(shape: try shape(of: space, path), valueClass: valueClass(of: type))
+        try withDataset(path) { _, _, type, shape in
+            DatasetInfo(shape: shape, valueClass: valueClass(of: type))
         }
     }
 
@@ -151,12 +147,7 @@ public final class HDF5File {
     /// The string dataset at `path` (variable- or fixed-length; fixed-length strings lose their
     /// NUL or space padding).
     public func readStrings(_ path: String) throws -> Values<String> {
-        try HDF5Library.serialized {
-            let dataset = try open(path, expecting: .dataset)
-            defer { _ = H5Dclose(dataset) }
-            let space = H5Dget_space(dataset), type = H5Dget_type(dataset)
-            defer { _ = H5Sclose(space); _ = H5Tclose(type) }
-            let shape = try shape(of: space, path)
+        try withDataset(path) { dataset, space, type, shape in
             guard valueClass(of: type) == .string else {
                 throw failure(path, "holds \(describe(type)), expected strings")
             }
@@ -170,12 +161,7 @@ public final class HDF5File {
     /// The paths of the objects an object-reference dataset at `path` points to (MATLAB v7.3
     /// cell arrays), in the dataset's row-major order.
     public func readObjectReferences(_ path: String) throws -> Values<String> {
-        try HDF5Library.serialized {
-            let dataset = try open(path, expecting: .dataset)
-            defer { _ = H5Dclose(dataset) }
-            let space = H5Dget_space(dataset), type = H5Dget_type(dataset)
-            defer { _ = H5Sclose(space); _ = H5Tclose(type) }
-            let shape = try shape(of: space, path)
+        try withDataset(path) { dataset, space, type, shape in
             guard valueClass(of: type) == .objectReference else {
                 throw failure(path, "holds \(describe(type)), expected object references")
             }
@@ -288,13 +274,20 @@ public final class HDF5File {
         return count
     }
 
-    private func readNumbers<T: Sendable>(_ path: String, memoryType: hid_t, classes: [ValueClass], zero: T) throws -> Values<T> {
+    /// Opens the dataset at `path` with its dataspace, datatype and shape for `body`, and closes
+    /// them all afterwards, under the library lock.
+    private func withDataset<R>(_ path: String, _ body: (hid_t, hid_t, hid_t, [Int]) throws -> R) throws -> R {
         try HDF5Library.serialized {
             let dataset = try open(path, expecting: .dataset)
             defer { _ = H5Dclose(dataset) }
             let space = H5Dget_space(dataset), type = H5Dget_type(dataset)
             defer { _ = H5Sclose(space); _ = H5Tclose(type) }
-            let shape = try shape(of: space, path)
+            return try body(dataset, space, type, try shape(of: space, path))
+        }
+    }
+
+    private func readNumbers<T: Sendable>(_ path: String, memoryType: hid_t, classes: [ValueClass], zero: T) throws -> Values<T> {
+        try withDataset(path) { dataset, space, type, shape in
             guard classes.contains(valueClass(of: type)) else {
                 let wanted = classes == [.integer] ? "integers" : "numbers"
                 throw failure(path, "holds \(describe(type)), expected \(wanted)")
