@@ -208,15 +208,15 @@ struct ExperimentCommand: ParsableCommand {
 }
 
 /// Runs every unfinished fit of `folder` on this machine, `jobs` at a time, then collects.
-func runLocally(_ folder: ExperimentFolder, jobs: Int, commandLine: String, quiet: Bool = false) throws {
+func runLocally(_ folder: ExperimentFolder, jobs: Int, commandLine: String) throws {
     guard jobs >= 1 else { throw CircuitFitError("--jobs must be ≥ 1, got \(jobs)") }
     let start = Date()
-    let log: @Sendable (String) -> Void = { line in if !quiet { say(line) } }
+    let log: @Sendable (String) -> Void = { say($0) }
     try folder.prepareCircuits(workers: jobs, progress: log)
     let todo = folder.unfinishedUnits
     let total = folder.config.units.count
     log("experiment \(folder.url.path): \(total) fits planned, \(total - todo.count) already done, \(todo.count) to run on \(jobs) worker(s)")
-    let tracker = FitTracker(total: todo.count, label: "experiment", quiet: quiet)
+    let tracker = FitTracker(total: todo.count, label: "experiment")
     let failures = parallelMap(todo.count, workers: jobs) { i -> String? in
         do {
             try folder.run(todo[i])
@@ -245,21 +245,19 @@ final class FitTracker: @unchecked Sendable {
     var done = 0, failed = 0
     let start = Date()
     let line: ProgressLine
-    let quiet: Bool
-    init(total: Int, label: String, quiet: Bool) {
-        self.total = total; self.quiet = quiet
+    init(total: Int, label: String) {
+        self.total = total
         line = ProgressLine(label: label, interval: 0)
     }
     func finished(_ id: String, failed didFail: Bool) {
         lock.lock(); defer { lock.unlock() }
         done += 1
         if didFail { failed += 1 }
-        if quiet { return }
         let elapsed = Date().timeIntervalSince(start)
         let eta = elapsed / Double(done) * Double(total - done)
         line.update("\(done)/\(total) fits (\(failed) failed), last \(id), \(formatDuration(elapsed)) elapsed, ETA \(formatDuration(eta))")
     }
-    func close() { if !quiet { line.finish() } }
+    func close() { line.finish() }
 }
 
 /// "0,0.5,1" → [0, 0.5, 1].

@@ -77,22 +77,16 @@ struct TrainCommand: ParsableCommand {
 
 /// Runs one fit with a live progress line and checkpoints in `folder`; a diverged fit keeps its
 /// last good checkpoint and becomes an error.
-func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL, quiet: Bool = false) throws -> FittedModel {
+func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL) throws -> FittedModel {
     let progress = ProgressLine(label: "train")
-    let model = try fitModel(
-        dataset: dataset, config: config,
-        progress: quiet ? nil : { p in
+    let model = try FitOutputs.fitWithCheckpoints(
+        dataset: dataset, config: config, folder: folder,
+        progress: { p in
             let eta = Double(p.iterations - p.iteration) / max(p.iterationsPerSecond, 1e-9)
             progress.update(
                 "iter \(p.iteration)/\(p.iterations)  task \(String(format: "%.3e", p.loss.task))  neural \(String(format: "%.3e", p.loss.neural))  \(format(p.iterationsPerSecond, 0)) it/s  ETA \(formatDuration(eta))")
-        },
-        checkpoint: { _, m in try AtomicFile.write(m.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz")) })
-    if !quiet { progress.finish() }
-    if let error = model.training?.error {
-        try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz"))
-        try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
-        throw CircuitFitError("\(error.message); the last good parameters are in \(folder.path)/checkpoint.npz")
-    }
+        })
+    progress.finish()
     return model
 }
 

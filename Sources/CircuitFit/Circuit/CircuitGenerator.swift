@@ -128,20 +128,5 @@ public func generateCircuit(_ config: CircuitConfig, progress: StabilityProgress
         gramianEnergies: Array(prep.energies.prefix(10)), preparatoryStates: x0, readout: readout,
         desiredTargets: desired, dataset: dataset, readoutR2Training: r2(trainIdx), readoutR2HeldOut: r2(heldIdx),
         rateNormInitial: normInitial, rateNormPeak: normPeak, rateNormPeakMs: peakMs, peakAbsRateHz: peakAbs,
-        topPCVarianceFractions: try varianceFractions(rates, conditions: trainIdx, count: 10))
-}
-
-/// Fraction of total variance in each of the top `count` principal components of the rates of
-/// `conditions` (all time steps stacked).
-func varianceFractions(_ rates: Array3<Double>, conditions: [Int], count: Int) throws -> [Double] {
-    let t = rates.d1, n = rates.d2
-    var x = Matrix<Double>(rows: conditions.count * t, cols: n)
-    for (ci, c) in conditions.enumerated() { for s in 0..<t { for j in 0..<n { x[ci * t + s, j] = rates[c, s, j] } } }
-    for j in 0..<n {
-        let mean = (0..<x.rows).reduce(0.0) { $0 + x[$1, j] } / Double(x.rows)
-        for i in 0..<x.rows { x[i, j] -= mean }
-    }
-    let sv = try SingularValueDecomposition(x).singularValues
-    let total = sv.reduce(0.0) { $0 + $1 * $1 }
-    return sv.prefix(count).map { $0 * $0 / total }
+        topPCVarianceFractions: try PCA(components: 10).fit(stackConditions(rates, conditions: trainIdx)).explainedVarianceRatio)
 }

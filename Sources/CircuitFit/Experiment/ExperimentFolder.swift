@@ -206,13 +206,7 @@ public struct ExperimentFolder: Sendable {
         }
         let dataset = try ReachDataset.read(from: dataURL)
         let config = unit.fitConfig(self.config)
-        let model = try fitModel(
-            dataset: dataset, config: config, progress: progress,
-            checkpoint: { _, m in try AtomicFile.write(m.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz")) })
-        if let error = model.training?.error {
-            try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("checkpoint.npz"))
-            throw error
-        }
+        let model = try FitOutputs.fitWithCheckpoints(dataset: dataset, config: config, folder: folder, progress: progress)
         try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("model.npz"))
         try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))

@@ -14,6 +14,24 @@ public enum FitOutputs {
         return s
     }
 
+    /// Runs `fitModel`, saving `checkpoint.npz` in `folder` every `config.checkpointEvery`
+    /// iterations. A diverging fit keeps its last good parameters in `checkpoint.npz` (and its
+    /// history in `history.csv`) and becomes an error that names the iteration and the file.
+    public static func fitWithCheckpoints(
+        dataset: ReachDataset, config: FitConfig, folder: URL, progress: ((TrainingProgress) -> Void)? = nil
+    ) throws -> FittedModel {
+        let checkpointURL = folder.appendingPathComponent("checkpoint.npz")
+        let model = try fitModel(
+            dataset: dataset, config: config, progress: progress,
+            checkpoint: { _, m in try AtomicFile.write(m.archive().encoded(), to: checkpointURL) })
+        if let error = model.training?.error {
+            try AtomicFile.write(model.archive().encoded(), to: checkpointURL)
+            try AtomicFile.writeText(historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
+            throw CircuitFitError("\(error.message); the last good parameters are in \(checkpointURL.path)")
+        }
+        return model
+    }
+
     /// Scores a fitted model on its dataset.
     public static func metrics(_ model: FittedModel, dataset: ReachDataset) throws -> FitMetrics {
         try evaluateModel(
