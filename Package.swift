@@ -1,10 +1,32 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The layers, bottom to top. A target may import only the targets listed as its dependencies,
+// and those are always lower layers: the graph is one-way, the compiler enforces it (an import of
+// a target that is not a dependency does not build), and `LayeringTests` checks that the
+// sources' imports and this file agree with the table in docs/method.md § Code layout.
+//
+//   CircuitFitCore        numerics (BLAS/LAPACK), NPY/NPZ/zip I/O, atomic files, the dataset
+//                         file, errors, exit codes, version
+//   CircuitFitModel       the model RNN: forward and backward passes, the objective, Adam, the trainer
+//   CircuitFitAnalysis    metrics on populations: PCA, CCA, Procrustes, held-out-neuron R², Wilcoxon
+//   CircuitFitImport      recordings (NWB, MAT, NPZ) → datasets; the only target that links libhdf5
+//   CircuitFitReport      SVG figures and self-contained HTML reports (no science)
+//   CircuitFitCircuit     the ground-truth SOC circuit and its reaching dataset
+//   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files
+//   CircuitFitExperiment  the paper's experiment: plan, backends (local, Slurm), claims, report
+//   circuitfit            the command-line program (options, dispatch, printing)
+let core: Target.Dependency = "CircuitFitCore"
+
 let package = Package(
     name: "CircuitFit",
     products: [
-        .library(name: "CircuitFit", targets: ["CircuitFit"]),
+        .library(
+            name: "CircuitFit",
+            targets: [
+                "CircuitFitCore", "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport",
+                "CircuitFitReport", "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment",
+            ]),
         .executable(name: "circuitfit", targets: ["circuitfit"]),
     ],
     dependencies: [
@@ -15,21 +37,50 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
-        // zlib, from Debian's zlib1g-dev: CRC-32 for NPZ and inflate for numpy.savez_compressed files.
+        // zlib, from Debian's zlib1g-dev: CRC-32 and inflate for NPZ and MAT files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // HDF5 1.10, from Debian's libhdf5-dev: NWB files and MATLAB v7.3 MAT files.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+
+        .target(name: "CircuitFitCore", dependencies: ["COpenBLAS", "CZlib"]),
+        .target(name: "CircuitFitModel", dependencies: [core]),
+        .target(name: "CircuitFitAnalysis", dependencies: [core]),
+        .target(name: "CircuitFitImport", dependencies: [core, "CZlib", "CHDF5"]),
+        .target(name: "CircuitFitReport", dependencies: [core]),
+        .target(name: "CircuitFitCircuit", dependencies: [core, "CircuitFitAnalysis"]),
         .target(
-            name: "CircuitFit",
-            dependencies: ["COpenBLAS", "CZlib", "CHDF5"]),
+            name: "CircuitFitFitting",
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis"]),
+        .target(
+            name: "CircuitFitExperiment",
+            dependencies: [
+                core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitReport", "CircuitFitCircuit",
+                "CircuitFitFitting",
+            ]),
         .executableTarget(
             name: "circuitfit",
             dependencies: [
-                "CircuitFit",
+                core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport", "CircuitFitReport",
+                "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks (not part of the test suite): `scripts/bench.sh` runs them against PyTorch.
-        .executableTarget(name: "circuitfit-bench", dependencies: ["CircuitFit"]),
-        .testTarget(name: "CircuitFitTests", dependencies: ["CircuitFit"], exclude: ["Fixtures"]),
+        .executableTarget(
+            name: "circuitfit-bench",
+            dependencies: [
+                core, "CircuitFitModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Helpers only the tests use (a sample report, running the CLI as a child process).
+        .target(
+            name: "CircuitFitTestSupport",
+            dependencies: [core, "CircuitFitReport"]),
+        .testTarget(
+            name: "CircuitFitTests",
+            dependencies: [
+                core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport", "CircuitFitReport",
+                "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment", "CircuitFitTestSupport",
+            ],
+            exclude: ["Fixtures"]),
     ]
 )

@@ -4,8 +4,9 @@
 // Run it with `bash scripts/bench.sh` (builds release, writes benchmarks/results-train.md).
 // Output is Markdown on stdout; progress goes to stderr. See benchmarks/README.md.
 
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
 
 // MARK: options
 

@@ -1,5 +1,12 @@
 import ArgumentParser
-import CircuitFit
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 @main
 struct CircuitFitCommand: ParsableCommand {

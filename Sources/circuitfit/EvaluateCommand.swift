@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,7 +75,7 @@ struct EvaluateCommand: ParsableCommand {
             if json {
                 print(String(decoding: try OutputFolder.json(metrics), as: UTF8.self), terminator: "")
             } else {
-                let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.population_neurons) neurons)" } ?? ""
+                let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.populationNeurons) neurons)" } ?? ""
                 print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
             }
         }

@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -149,11 +156,11 @@ struct ExperimentCommand: ParsableCommand {
         }
         let submission = try folder.submit(plan)
         var parts: [String] = []
-        if let c = submission.circuits { parts.append("circuits job \(c.job_id) (\(c.tasks.count) task(s))") }
+        if let c = submission.circuits { parts.append("circuits job \(c.jobID) (\(c.tasks.count) task(s))") }
         if let f = submission.fits {
-            parts.append("fits job \(f.job_id) (array \(compressIndices(f.tasks))\(options.maxConcurrent.map { "%\($0)" } ?? ""))")
+            parts.append("fits job \(f.jobID) (array \(compressIndices(f.tasks))\(options.maxConcurrent.map { "%\($0)" } ?? ""))")
         }
-        if let c = submission.collect { parts.append("collect job \(c.job_id) (afterany:\(submission.fits?.job_id ?? "?"))") }
+        if let c = submission.collect { parts.append("collect job \(c.jobID) (afterany:\(submission.fits?.jobID ?? "?"))") }
         print("submitted to Slurm (submission \(submission.number)): " + parts.joined(separator: ", "))
         print("job scripts in \(url.path)/slurm/, logs in \(url.path)/slurm/logs/, job ids in \(url.path)/slurm/jobs.json")
         print("follow with: circuitfit status \(url.path)")
@@ -162,7 +169,7 @@ struct ExperimentCommand: ParsableCommand {
 
     /// --wait: polls the collect job until it has ended, then reports like `status`.
     func waitForCollect(_ folder: ExperimentFolder, _ submission: SlurmSubmission) throws {
-        guard let collect = submission.collect?.job_id else { return }
+        guard let collect = submission.collect?.jobID else { return }
         let scheduler = ScontrolScheduler()
         let start = Date()
         while true {

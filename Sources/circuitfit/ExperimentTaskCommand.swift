@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 /// `circuitfit experiment-task DIR --task N [--fits-per-task K]` or `--circuit N`: what one
 /// Slurm array task runs (hidden; the job scripts call it). The same code as the local backend:
@@ -128,7 +135,7 @@ struct ExperimentCollectCommand: ParsableCommand {
             let submissions = try SlurmJobsFile.load(folder.url)?.submissions ?? []
             let sub = submission.flatMap { n in submissions.first { $0.number == n } } ?? submissions.last
             let wall = sub.flatMap { ISO8601DateFormatter().date(from: $0.submitted) }.map { Date().timeIntervalSince($0) }
-            let collected = try folder.collect(wallTimeSeconds: wall, commandLine: sub?.command_line ?? "circuitfit experiment-collect \(dir)")
+            let collected = try folder.collect(wallTimeSeconds: wall, commandLine: sub?.commandLine ?? "circuitfit experiment-collect \(dir)")
             print(ClaimsTable.render(collected.claims))
             print("results: \(folder.url.path)/results.csv (\(collected.rows.count) rows), claims.json, report.html")
             if !collected.missing.isEmpty {

@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 /// The options of one fit, shared by `train` and `experiment` (which applies them to every fit).
 struct FitOptions: ParsableArguments {

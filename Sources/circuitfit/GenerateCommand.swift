@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,13 +62,13 @@ struct GenerateCommand: ParsableCommand {
             let s = circuit.summary
             print("""
                 circuit: \(s.neurons) neurons (\(s.excitatory) E), seed \(cfg.seed)
-                  spectral abscissa \(format(s.spectral_abscissa_initial, 3)) → \(format(s.spectral_abscissa_final, 4)) \
-                in \(s.optimization_steps) steps (\(s.optimization_stop == "reached_target" ? "reached target \(cfg.targetSpectralAbscissa)" : "step budget exhausted")), \(format(seconds, 1)) s
-                  inhibitory connection density \(format(s.inhibitory_connection_density, 3))
-                  rates: ‖r‖ \(format(s.rate_norm_at_go_hz, 1)) Hz at go → peak \(format(s.rate_norm_peak_hz, 1)) Hz at \(format(s.rate_norm_peak_ms_after_go, 0)) ms; peak |rate| \(format(s.peak_abs_rate_hz, 1)) Hz
-                  variance in top PCs: \(s.top_pc_variance_fractions.prefix(6).map { format($0 * 100, 1) + "%" }.joined(separator: " "))
-                  muscle readout R²: \(format(s.readout_r2_training, 4)) training, \(format(s.readout_r2_heldout, 4)) held-out conditions
-                  dataset: \(s.conditions) conditions (\(s.training_conditions) training), \(s.time_steps) steps of \(format(s.dt_ms, 0)) ms, go at step \(s.go_index)
+                  spectral abscissa \(format(s.spectralAbscissaInitial, 3)) → \(format(s.spectralAbscissaFinal, 4)) \
+                in \(s.optimizationSteps) steps (\(s.optimizationStop == "reached_target" ? "reached target \(cfg.targetSpectralAbscissa)" : "step budget exhausted")), \(format(seconds, 1)) s
+                  inhibitory connection density \(format(s.inhibitoryConnectionDensity, 3))
+                  rates: ‖r‖ \(format(s.rateNormAtGoHz, 1)) Hz at go → peak \(format(s.rateNormPeakHz, 1)) Hz at \(format(s.rateNormPeakMsAfterGo, 0)) ms; peak |rate| \(format(s.peakAbsRateHz, 1)) Hz
+                  variance in top PCs: \(s.topPCVarianceFractions.prefix(6).map { format($0 * 100, 1) + "%" }.joined(separator: " "))
+                  muscle readout R²: \(format(s.readoutR2Training, 4)) training, \(format(s.readoutR2Heldout, 4)) held-out conditions
+                  dataset: \(s.conditions) conditions (\(s.trainingConditions) training), \(s.timeSteps) steps of \(format(s.dtMs, 0)) ms, go at step \(s.goIndex)
                 wrote \(out)/circuit.npz, dataset.npz, summary.json, config.json
                 """)
         }

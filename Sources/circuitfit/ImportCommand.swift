@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -89,13 +96,4 @@ struct ImportCommand: ParsableCommand {
                 """)
         }
     }
-}
-
-/// `DATASET.provenance.json`: what was imported, by which version, with every choice made.
-struct ImportRecord: Encodable {
-    var circuitfit_version = CircuitFitVersion.string
-    var command = "import"
-    var source: String
-    var dataset: String
-    var provenance: ImportProvenance
 }

@@ -1,22 +1,29 @@
-import CircuitFit
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 /// The readable table `train` and `evaluate` print.
 enum MetricsTable {
     static func render(_ m: FitMetrics, title: String) -> String {
         func f(_ x: Double?) -> String { x.map { format($0, 4) } ?? "—" }
         var rows: [(String, String, String)] = [
-            ("output NMSE, training conditions", f(m.output_nmse_train), ""),
-            ("output NMSE, held-out conditions", f(m.output_nmse_heldout), f(m.untrained?.output_nmse_heldout)),
+            ("output NMSE, training conditions", f(m.outputNMSETrain), ""),
+            ("output NMSE, held-out conditions", f(m.outputNMSEHeldout), f(m.untrained?.outputNMSEHeldout)),
         ]
-        if m.output_nmse_excluded != nil { rows.append(("output NMSE, excluded training angles", f(m.output_nmse_excluded), "")) }
+        if m.outputNMSEExcluded != nil { rows.append(("output NMSE, excluded training angles", f(m.outputNMSEExcluded), "")) }
         rows += [
-            ("CCA mean (top 10), training conditions", f(m.cca_mean), f(m.untrained?.cca_mean)),
-            ("CCA mean (top 10), held-out conditions", f(m.cca_mean_heldout), ""),
-            ("Procrustes angular distance (rad)", f(m.procrustes_angular_distance), f(m.untrained?.procrustes_angular_distance)),
-            ("Procrustes shape distance", f(m.procrustes_distance), ""),
-            ("held-out-neuron R² (\(m.heldout_neurons) neurons)", f(m.heldout_neuron_r2), f(m.untrained?.heldout_neuron_r2)),
-            ("recorded units NMSE, training (\(m.recorded_neurons) neurons)", f(m.recorded_nmse_train), ""),
-            ("CCA mean relative to untrained", f(m.cca_mean_relative), ""),
+            ("CCA mean (top 10), training conditions", f(m.ccaMean), f(m.untrained?.ccaMean)),
+            ("CCA mean (top 10), held-out conditions", f(m.ccaMeanHeldout), ""),
+            ("Procrustes angular distance (rad)", f(m.procrustesAngularDistance), f(m.untrained?.procrustesAngularDistance)),
+            ("Procrustes shape distance", f(m.procrustesDistance), ""),
+            ("held-out-neuron R² (\(m.heldoutNeurons) neurons)", f(m.heldoutNeuronR2), f(m.untrained?.heldoutNeuronR2)),
+            ("recorded units NMSE, training (\(m.recordedNeurons) neurons)", f(m.recordedNMSETrain), ""),
+            ("CCA mean relative to untrained", f(m.ccaMeanRelative), ""),
         ]
         let w0 = rows.map(\.0.count).max()!
         var out = title + "\n"
@@ -24,7 +31,7 @@ enum MetricsTable {
         for (a, b, c) in rows {
             out += "  " + a.padding(toLength: w0, withPad: " ", startingAt: 0) + "   " + b.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + c + "\n"
         }
-        out += "  canonical correlations: " + m.canonical_correlations.map { format($0, 3) }.joined(separator: " ")
+        out += "  canonical correlations: " + m.canonicalCorrelations.map { format($0, 3) }.joined(separator: " ")
         return out
     }
 }

@@ -1,5 +1,13 @@
 import ArgumentParser
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 // Numeric options are declared with `parsing: .unconditional`, so a negative value such as
 // `--lambda -1` or `--neurons -5` reaches CircuitFit's own validation (which names the value)

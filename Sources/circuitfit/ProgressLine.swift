@@ -1,4 +1,12 @@
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 /// A live progress line on standard error: rewritten in place on a terminal, one line every
 /// few seconds otherwise (logs, CI, Slurm).

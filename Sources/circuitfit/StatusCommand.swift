@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,8 +58,8 @@ struct StatusCommand: ParsableCommand {
         }
         if let sub = p.submission {
             var jobs: [String] = []
-            if let c = sub.circuits { jobs.append("circuits job \(c.job_id)") }
-            if let f = sub.fits { jobs.append("fits job \(f.job_id) (\(f.tasks.count) task(s))") }
+            if let c = sub.circuits { jobs.append("circuits job \(c.jobID)") }
+            if let f = sub.fits { jobs.append("fits job \(f.jobID) (\(f.tasks.count) task(s))") }
             line("slurm: submission \(sub.number) of \(p.submissions), submitted \(sub.submitted): " + jobs.joined(separator: ", "))
             if let c = p.collect { line("  " + c) }
         }

@@ -1,6 +1,13 @@
 import ArgumentParser
-import CircuitFit
 import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitImport
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+import CircuitFitExperiment
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,7 +67,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 line.finish()
                 for c in selection!.candidates {
-                    say("  λ = \(c.lambda): validation-neuron R² \(format(c.validation_neuron_r2, 4)), validation output NMSE \(format(c.validation_output_nmse, 4))")
+                    say("  λ = \(c.lambda): validation-neuron R² \(format(c.validationNeuronR2, 4)), validation output NMSE \(format(c.validationOutputNMSE, 4))")
                 }
                 say("λ auto: chose λ = \(selection!.chosen): \(selection!.reason)")
                 config.lambda = selection!.chosen

@@ -1,5 +1,12 @@
 import Foundation
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// Test data for the analysis metrics, all drawn from SeededRandom.
 enum AnalysisFixture {

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// The analysis metrics agree to 1e-6 with independent computations in Python (NumPy/SciPy, and
 /// scikit-learn's CCA when it can be imported or pip-installed) on a fixture drawn from SeededRandom.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// `circuitfit generate` end to end: bad input gives one clean error line and leaves nothing
 /// behind; a small run writes the files and arrays interface.md lists.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// What one run of the `circuitfit` executable did.
 struct CLIResult {

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// `circuitfit train` end to end on a small generated circuit (60 neurons, 8 training and 8
 /// held-out reach conditions): the fit reaches its targets, model.npz re-simulates in NumPy,

@@ -1,5 +1,12 @@
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// The experiment's plan (which networks are trained) and the claims' decisions.
 final class ExperimentPlanTests: XCTestCase {
@@ -48,36 +55,36 @@ final class ExperimentPlanTests: XCTestCase {
                 let cca = lambda > 0 ? base + ccaGain * (m == 20 ? 1.5 : 1) : base
                 let nmse = lambda > 0 ? 0.2 - heldOutGain : 0.2 + 0.001 * g.uniform()
                 let metrics = FitMetrics(
-                    population: "circuit", population_neurons: 200, recorded_neurons: m, heldout_neurons: 200 - m,
-                    output_nmse_train: taskNMSE, output_nmse_heldout: nmse, output_nmse_excluded: nil,
-                    cca_mean: cca, cca_mean_heldout: nil, canonical_correlations: [], procrustes_distance: 0.5,
-                    procrustes_angular_distance: 0.5, heldout_neuron_r2: 0.9, heldout_neuron_r2_per_neuron_mean: nil,
-                    recorded_nmse_train: nil, recorded_nmse_heldout: nil, untrained: nil, cca_mean_relative: nil,
-                    procrustes_angular_relative: nil, heldout_neuron_r2_relative: nil)
-                out.append(ResultRow(seed: UInt64(s), arm: "plain", record: m, lambda: lambda, fit_id: "x", mapping: "identity",
-                                     hidden: 200, iterations_run: 1, stop: "budget", train_seconds: 0, metrics: metrics))
+                    population: "circuit", populationNeurons: 200, recordedNeurons: m, heldoutNeurons: 200 - m,
+                    outputNMSETrain: taskNMSE, outputNMSEHeldout: nmse, outputNMSEExcluded: nil,
+                    ccaMean: cca, ccaMeanHeldout: nil, canonicalCorrelations: [], procrustesDistance: 0.5,
+                    procrustesAngularDistance: 0.5, heldoutNeuronR2: 0.9, heldoutNeuronR2PerNeuronMean: nil,
+                    recordedNMSETrain: nil, recordedNMSEHeldout: nil, untrained: nil, ccaMeanRelative: nil,
+                    procrustesAngularRelative: nil, heldoutNeuronR2Relative: nil)
+                out.append(ResultRow(seed: UInt64(s), arm: .plain, record: m, lambda: lambda, fitID: "x", mapping: .identity,
+                                     hidden: 200, iterationsRun: 1, stop: "budget", trainSeconds: 0, metrics: metrics))
             }
         }
         return out
     }
 
     func testClaimsFollowTheNumbers() {
-        let good = judgeClaims(rows(seeds: 8, ccaGain: 0.1, heldOutGain: 0.05), arms: ["plain"], lambdas: [0, 1], recordCounts: [0, 5, 20])
+        let good = judgeClaims(rows(seeds: 8, ccaGain: 0.1, heldOutGain: 0.05), arms: [.plain], lambdas: [0, 1], recordCounts: [0, 5, 20])
         XCTAssertEqual(good.map(\.id), ["1", "2", "3"])
         XCTAssert(good.allSatisfy(\.holds), good.map { "\($0.id): \($0.numbers)" }.joined(separator: "\n"))
         XCTAssertEqual(good[0].wilcoxon?.pValue ?? 1, 1.0 / 256, accuracy: 1e-12, "8 positive differences: exact one-sided p = 2⁻⁸")
 
         // no gain from the neural term, and it hurts held-out error: claims 1–3 do not hold
-        let bad = judgeClaims(rows(seeds: 8, ccaGain: -0.05, heldOutGain: -0.05), arms: ["plain"], lambdas: [0, 1], recordCounts: [0, 5, 20])
+        let bad = judgeClaims(rows(seeds: 8, ccaGain: -0.05, heldOutGain: -0.05), arms: [.plain], lambdas: [0, 1], recordCounts: [0, 5, 20])
         XCTAssertFalse(bad[0].holds); XCTAssertFalse(bad[1].holds); XCTAssertFalse(bad[2].holds)
 
         // task-only that does not fit the outputs fails claim 1 whatever the similarity
-        let unfit = judgeClaims(rows(seeds: 8, ccaGain: 0.1, heldOutGain: 0.05, taskNMSE: 0.3), arms: ["plain"], lambdas: [0, 1], recordCounts: [0, 5, 20])
+        let unfit = judgeClaims(rows(seeds: 8, ccaGain: 0.1, heldOutGain: 0.05, taskNMSE: 0.3), arms: [.plain], lambdas: [0, 1], recordCounts: [0, 5, 20])
         XCTAssertFalse(unfit[0].holds)
         XCTAssert(unfit[0].numbers.contains("does not fit the outputs"), unfit[0].numbers)
 
         // one seed cannot decide anything
-        let one = judgeClaims(rows(seeds: 1, ccaGain: 0.1, heldOutGain: 0.05), arms: ["plain"], lambdas: [0, 1], recordCounts: [0, 5, 20])
+        let one = judgeClaims(rows(seeds: 1, ccaGain: 0.1, heldOutGain: 0.05), arms: [.plain], lambdas: [0, 1], recordCounts: [0, 5, 20])
         XCTAssert(one.allSatisfy { !$0.holds })
         XCTAssertNotNil(one[0].undecided)
     }

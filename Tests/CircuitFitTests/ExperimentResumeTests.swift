@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// `experiment` killed mid-run and started again keeps every finished fit, duplicates and
 /// half-writes nothing, and ends with the results of an uninterrupted run.

@@ -1,5 +1,12 @@
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// The exact BPTT gradient of every parameter block against central finite differences, in
 /// Float64 (the same generic code the Float32 trainer runs), for both mappings, with a

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// The MAT readers: v5 (scipy.io.savemat) and v7.3 (h5py, MATLAB's layout) give the same arrays,
 /// in the orientation scipy.io.loadmat gives; wrong classes are named in the error.

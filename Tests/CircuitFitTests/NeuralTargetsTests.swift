@@ -1,5 +1,12 @@
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 final class NeuralTargetsTests: XCTestCase {
     /// rates [C=3, T=4, N=5]: neuron n at condition c, step t = (n+1)·(c+1)·(t−1); neuron 3 silent.

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// Issue 5's end to end: a recording made from the built-in circuit (Poisson spikes of 30 of its
 /// neurons, 20 trials per condition, written to NWB by pynwb through scripts/circuit_to_nwb.py) is
@@ -147,22 +154,22 @@ final class RecordingEndToEndTests: CLITestCase {
             XCTAssert(value.isFinite, "\(name) = \(value)")
         }
         for (lambda, own, full) in results {
-            XCTAssertLessThan(own.output_nmse_train, 0.1, "λ = \(lambda): task NMSE on training conditions")
-            XCTAssertEqual(full.output_nmse_train, own.output_nmse_train, "output errors are on the dataset either way")
+            XCTAssertLessThan(own.outputNMSETrain, 0.1, "λ = \(lambda): task NMSE on training conditions")
+            XCTAssertEqual(full.outputNMSETrain, own.outputNMSETrain, "output errors are on the dataset either way")
             XCTAssertEqual(own.population, "recorded")
-            XCTAssertEqual(own.population_neurons, recordedCount)
-            XCTAssertEqual(own.heldout_neurons, recordedCount - fittedCount)
+            XCTAssertEqual(own.populationNeurons, recordedCount)
+            XCTAssertEqual(own.heldoutNeurons, recordedCount - fittedCount)
             XCTAssertEqual(full.population, "reference")
-            XCTAssertEqual(full.population_neurons, rates.d2)
-            XCTAssertEqual(full.heldout_neurons, rates.d2 - fittedCount)
+            XCTAssertEqual(full.populationNeurons, rates.d2)
+            XCTAssertEqual(full.heldoutNeurons, rates.d2 - fittedCount)
             for (scope, m) in [("recording", own), ("full circuit", full)] {
                 let name = "λ = \(lambda), against the \(scope)"
-                for (key, value) in [("output_nmse_train", m.output_nmse_train), ("output_nmse_heldout", m.output_nmse_heldout),
-                                     ("cca_mean", m.cca_mean), ("cca_mean_heldout", m.cca_mean_heldout),
-                                     ("procrustes_distance", m.procrustes_distance),
-                                     ("procrustes_angular_distance", m.procrustes_angular_distance),
-                                     ("heldout_neuron_r2", m.heldout_neuron_r2), ("untrained cca_mean", m.untrained?.cca_mean),
-                                     ("untrained heldout_neuron_r2", m.untrained?.heldout_neuron_r2)] as [(String, Double?)] {
+                for (key, value) in [("output_nmse_train", m.outputNMSETrain), ("output_nmse_heldout", m.outputNMSEHeldout),
+                                     ("cca_mean", m.ccaMean), ("cca_mean_heldout", m.ccaMeanHeldout),
+                                     ("procrustes_distance", m.procrustesDistance),
+                                     ("procrustes_angular_distance", m.procrustesAngularDistance),
+                                     ("heldout_neuron_r2", m.heldoutNeuronR2), ("untrained cca_mean", m.untrained?.ccaMean),
+                                     ("untrained heldout_neuron_r2", m.untrained?.heldoutNeuronR2)] as [(String, Double?)] {
                     assertFinite(value, "\(name): \(key)")
                 }
             }
@@ -173,12 +180,12 @@ final class RecordingEndToEndTests: CLITestCase {
         print("e2e: default circuit (seed 1, \(rates.d2) neurons); \(recordedCount) recorded neurons × \(trialsPerCondition) trials × \(truth.conditions) conditions (NWB, pynwb); PSTH mean z² \(String(format: "%.3f", meanZ2)) over \(cells) cells")
         print("e2e: import 5 ms bins, −100…500 ms around go, 20 ms Gaussian smoothing; train M = \(fittedCount), H = 200, \(iterations) iterations, seed 1")
         for (lambda, own, full) in results {
-            print("e2e: λ = \(lambda): task NMSE train \(f(own.output_nmse_train)) held-out \(f(own.output_nmse_heldout)) | "
-                + "full circuit: held-out-neuron R² (\(full.heldout_neurons) neurons) \(f(full.heldout_neuron_r2)) [untrained \(f(full.untrained?.heldout_neuron_r2))], "
-                + "CCA \(f(full.cca_mean)) [untrained \(f(full.untrained?.cca_mean))], CCA held-out conditions \(f(full.cca_mean_heldout)), Procrustes angle \(f(full.procrustes_angular_distance)) | "
-                + "recording: held-out-neuron R² (\(own.heldout_neurons) neurons) \(f(own.heldout_neuron_r2)), CCA \(f(own.cca_mean))")
+            print("e2e: λ = \(lambda): task NMSE train \(f(own.outputNMSETrain)) held-out \(f(own.outputNMSEHeldout)) | "
+                + "full circuit: held-out-neuron R² (\(full.heldoutNeurons) neurons) \(f(full.heldoutNeuronR2)) [untrained \(f(full.untrained?.heldoutNeuronR2))], "
+                + "CCA \(f(full.ccaMean)) [untrained \(f(full.untrained?.ccaMean))], CCA held-out conditions \(f(full.ccaMeanHeldout)), Procrustes angle \(f(full.procrustesAngularDistance)) | "
+                + "recording: held-out-neuron R² (\(own.heldoutNeurons) neurons) \(f(own.heldoutNeuronR2)), CCA \(f(own.ccaMean))")
         }
-        let r2 = results.map { $0.full.heldout_neuron_r2 ?? .nan }
+        let r2 = results.map { $0.full.heldoutNeuronR2 ?? .nan }
         print("e2e: held-out-neuron R² against the full circuit, λ = 1 − λ = 0: \(String(format: "%+.4f", r2[1] - r2[0])) (\(r2[1] > r2[0] ? "λ = 1 better" : "λ = 1 not better"))")
     }
 
@@ -201,8 +208,8 @@ final class RecordingEndToEndTests: CLITestCase {
         let a = try metrics(same), b = try metrics(plain)
         XCTAssertEqual(a.population, "reference")
         XCTAssertEqual(b.population, "circuit")
-        XCTAssertEqual(a.cca_mean, b.cca_mean)
-        XCTAssertEqual(a.heldout_neuron_r2, b.heldout_neuron_r2)
+        XCTAssertEqual(a.ccaMean, b.ccaMean)
+        XCTAssertEqual(a.heldoutNeuronR2, b.heldoutNeuronR2)
         let help = try CLI.run(["evaluate", "--help"])
         XCTAssert(help.stdout.contains("--reference"), help.stdout)
     }

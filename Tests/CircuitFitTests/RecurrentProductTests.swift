@@ -1,5 +1,12 @@
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// The per-step recurrent product, which is split into column blocks for large C·H² (OpenBLAS's
 /// small-matrix sgemm path; see `RecurrentProduct`), against a plain triple loop, and the BPTT

@@ -1,6 +1,13 @@
 import Foundation
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// `ReferencePopulation` (what `evaluate --reference` scores against): the mapping of a model's
 /// recorded neurons to reference neurons, its errors, and `evaluateModel` with a reference.
@@ -151,14 +158,14 @@ final class ReferencePopulationTests: XCTestCase {
         let against = try evaluate(model, data, reference: reference)
         XCTAssertEqual(own.population, "recorded")
         XCTAssertEqual(against.population, "reference")
-        XCTAssertEqual(against.population_neurons, n)
-        XCTAssertEqual(against.heldout_neurons, n - 2)
-        XCTAssertEqual(against.cca_mean, own.cca_mean, accuracy: 1e-8)
-        XCTAssertEqual(against.procrustes_distance, own.procrustes_distance, accuracy: 1e-8)
-        XCTAssertEqual(try XCTUnwrap(against.heldout_neuron_r2), try XCTUnwrap(own.heldout_neuron_r2), accuracy: 1e-8)
-        XCTAssertEqual(against.output_nmse_train, own.output_nmse_train)
+        XCTAssertEqual(against.populationNeurons, n)
+        XCTAssertEqual(against.heldoutNeurons, n - 2)
+        XCTAssertEqual(against.ccaMean, own.ccaMean, accuracy: 1e-8)
+        XCTAssertEqual(against.procrustesDistance, own.procrustesDistance, accuracy: 1e-8)
+        XCTAssertEqual(try XCTUnwrap(against.heldoutNeuronR2), try XCTUnwrap(own.heldoutNeuronR2), accuracy: 1e-8)
+        XCTAssertEqual(against.outputNMSETrain, own.outputNMSETrain)
         // the recorded units are still scored against the dataset's own recordings
-        XCTAssertEqual(try XCTUnwrap(against.recorded_nmse_train), try XCTUnwrap(own.recorded_nmse_train))
+        XCTAssertEqual(try XCTUnwrap(against.recordedNMSETrain), try XCTUnwrap(own.recordedNMSETrain))
     }
 
     /// A recording of some reference neurons: the held-out neurons are every reference neuron not
@@ -170,15 +177,15 @@ final class ReferencePopulationTests: XCTestCase {
         let model = try untrainedModel(data, record: 2)
         let reference = try ReferencePopulation(reference: generated(rates), dataset: data, recordedNeurons: model.neural!.neurons)
         let metrics = try evaluate(model, data, reference: reference)
-        XCTAssertEqual(metrics.population_neurons, n)
-        XCTAssertEqual(metrics.recorded_neurons, 2)
-        XCTAssertEqual(metrics.heldout_neurons, n - 2)
+        XCTAssertEqual(metrics.populationNeurons, n)
+        XCTAssertEqual(metrics.recordedNeurons, 2)
+        XCTAssertEqual(metrics.heldoutNeurons, n - 2)
         let fitted = Set(reference.recordedNeurons)
         let expected = try HeldOutNeuronR2().score(
             modelRates: simulate(spec: model.spec, parameters: model.initialParameters, inputs: data.inputs).rates.asDouble,
             circuitRates: rates, neurons: (0..<n).filter { !fitted.contains($0) },
             trainingConditions: model.split.fit, heldOutConditions: model.split.heldOut)
-        XCTAssertEqual(try XCTUnwrap(metrics.heldout_neuron_r2), expected.pooledR2, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(metrics.heldoutNeuronR2), expected.pooledR2, accuracy: 1e-12)
     }
 
     func testEvaluateModelRejectsAReferenceOnAnotherGrid() throws {

@@ -1,5 +1,12 @@
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// The Slurm backend without a cluster: job scripts, task batches, what `scontrol` prints, and
 /// how `status` reads the scheduler's answers. (SlurmIntegrationTests runs a real cluster.)
@@ -108,10 +115,10 @@ final class SlurmBackendTests: XCTestCase {
         try AtomicFile.writeText("start\nerror: fit x: bad input\n1 of 1 fit(s) of task 1 failed\n\n", to: dir.appendingPathComponent("slurm/logs/fits-10_1.out"))
         var jobs = SlurmJobsFile()
         jobs.submissions = [SlurmSubmission(
-            number: 1, submitted: "2026-01-01T00:00:00Z", command_line: "x", executable: "x", options: SlurmOptions(),
+            number: 1, submitted: "2026-01-01T00:00:00Z", commandLine: "x", executable: "x", options: SlurmOptions(),
             circuits: nil,
-            fits: SlurmJobRecordRef(job_id: "10", script: "slurm/fits-1.sbatch", log: "slurm/logs/fits-%A_%a.out", tasks: Array(0..<6), sbatch: ""),
-            collect: SlurmJobRecordRef(job_id: "11", script: "slurm/collect-1.sbatch", log: "slurm/logs/collect-%j.out", tasks: [], sbatch: ""))]
+            fits: SlurmJobRecordRef(jobID: "10", script: "slurm/fits-1.sbatch", log: "slurm/logs/fits-%A_%a.out", tasks: Array(0..<6), sbatch: ""),
+            collect: SlurmJobRecordRef(jobID: "11", script: "slurm/collect-1.sbatch", log: "slurm/logs/collect-%j.out", tasks: [], sbatch: ""))]
         try jobs.save(dir)
         let scheduler = FakeScheduler(jobs: [
             "10": ["JobId=10 ArrayJobId=10 ArrayTaskId=3%2 JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0",

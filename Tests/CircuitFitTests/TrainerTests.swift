@@ -1,5 +1,12 @@
 import XCTest
-@testable import CircuitFit
+@testable import CircuitFitCore
+@testable import CircuitFitModel
+@testable import CircuitFitAnalysis
+@testable import CircuitFitImport
+@testable import CircuitFitReport
+@testable import CircuitFitCircuit
+@testable import CircuitFitFitting
+@testable import CircuitFitExperiment
 
 /// A small reaching-like task: C conditions with cue (cos θ, sin θ, 1) for the first 10 steps,
 /// targets two smooth condition-dependent waves.

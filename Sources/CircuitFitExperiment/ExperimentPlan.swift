@@ -1,0 +1,121 @@
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+
+/// The two arms of science.md §5: the paper's plain setting, and biological priors.
+public enum ExperimentArm: String, Codable, CaseIterable, Sendable {
+    /// No regularisers, no sign constraints.
+    case plain
+    /// Rate L2 β_r = 1e-2, weight L2 1e-4 on J, B, C, Dale's law with the circuit's E/I split.
+    case priors
+
+    /// `base` with this arm's settings applied.
+    public func apply(to base: FitConfig) -> FitConfig {
+        var c = base
+        if self == .priors {
+            c.betaRate = 1e-2
+            c.betaJ = 1e-4; c.betaIn = 1e-4; c.betaOut = 1e-4
+            c.dale = true
+        }
+        return c
+    }
+}
+
+/// Everything an experiment is set by: which circuits, seeds, M, λ and arms, and the fit and
+/// circuit configurations every fit starts from. Saved as `experiment.json` in the folder so a
+/// resumed run (or a Slurm array task) does exactly the same work.
+public struct ExperimentConfig: Codable, Equatable, Sendable {
+    /// Seeds: seed s generates circuit s (unless `dataset` is set) and seeds neuron sampling and
+    /// model initialisation of its fits.
+    public var seeds: [UInt64] = Array(1...10)
+    public var recordCounts: [Int] = [0, 2, 5, 10, 20, 50, 100, 200]
+    public var lambdas: [Double] = [0, 1]
+    public var arms: [ExperimentArm] = [.plain, .priors]
+    /// Every fit's configuration before the arm, M, λ and seed are applied.
+    public var fit: FitConfig = FitConfig()
+    /// The circuit generated for each seed (its `seed` is replaced by the experiment seed).
+    public var circuit: CircuitConfig = CircuitConfig()
+    /// A dataset file used for every seed instead of generating circuits ("" = generate).
+    public var dataset: String = ""
+    /// Generate one circuit (circuit.seed) shared by all seeds instead of one per seed.
+    public var sharedCircuit: Bool = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !seeds.isEmpty else { throw CircuitFitError("experiment: no seeds") }
+        guard Set(seeds).count == seeds.count else { throw CircuitFitError("experiment: repeated seeds \(seeds)") }
+        guard !recordCounts.isEmpty, recordCounts.allSatisfy({ $0 >= 0 }) else {
+            throw CircuitFitError("experiment: record counts must be ≥ 0, got \(recordCounts)")
+        }
+        guard !lambdas.isEmpty, lambdas.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw CircuitFitError("experiment: λ values must be ≥ 0, got \(lambdas)")
+        }
+        guard !arms.isEmpty else { throw CircuitFitError("experiment: no arms") }
+        try fit.validate()
+        if dataset.isEmpty { try circuit.validate() }
+    }
+
+    /// Which dataset a seed's fits read, relative to the experiment folder.
+    public func datasetPath(seed: UInt64) -> String {
+        if !dataset.isEmpty { return dataset }
+        return sharedCircuit ? "circuits/shared/dataset.npz" : "circuits/seed-\(seed)/dataset.npz"
+    }
+
+    /// The circuit folders to generate: (folder relative to the experiment, circuit seed).
+    public var circuitsToGenerate: [(folder: String, seed: UInt64)] {
+        if !dataset.isEmpty { return [] }
+        if sharedCircuit { return [("circuits/shared", circuit.seed)] }
+        return seeds.map { ("circuits/seed-\($0)", $0) }
+    }
+
+    /// The fits to run, in a fixed order. A task-only fit (λ = 0 or M = 0) does not depend on M
+    /// (its loss has no neural term), so one such fit per seed and arm is scored against the
+    /// recorded sets of every M: the λ = 0 rows of all M share one trained network.
+    public var units: [FitUnit] {
+        var out: [FitUnit] = []
+        for seed in seeds {
+            for arm in arms {
+                let taskOnlyCounts = lambdas.contains(0) ? recordCounts : recordCounts.filter { $0 == 0 }
+                if !taskOnlyCounts.isEmpty {
+                    out.append(FitUnit(seed: seed, arm: arm, lambda: 0, recordCounts: Array(Set(taskOnlyCounts)).sorted()))
+                }
+                for lambda in lambdas where lambda > 0 {
+                    for m in recordCounts where m > 0 {
+                        out.append(FitUnit(seed: seed, arm: arm, lambda: lambda, recordCounts: [m]))
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// One training run of an experiment, and the rows (M values) it is scored for.
+public struct FitUnit: Codable, Equatable, Hashable, Sendable {
+    public var seed: UInt64
+    public var arm: ExperimentArm
+    public var lambda: Double
+    /// For λ > 0 exactly one M (the recorded neurons it trains on); for λ = 0 every M whose
+    /// recorded set its network is scored against.
+    public var recordCounts: [Int]
+
+    /// A stable name for files and Slurm logs, e.g. `s3-plain-l1-m20` or `s3-plain-l0`.
+    public var id: String {
+        let l = lambda == lambda.rounded() ? String(Int(lambda)) : String(lambda).replacingOccurrences(of: ".", with: "p")
+        return lambda > 0 ? "s\(seed)-\(arm.rawValue)-l\(l)-m\(recordCounts[0])" : "s\(seed)-\(arm.rawValue)-l0"
+    }
+
+    /// The configuration this unit trains with.
+    public func fitConfig(_ experiment: ExperimentConfig) -> FitConfig {
+        var c = arm.apply(to: experiment.fit)
+        c.seed = seed
+        c.lambda = lambda
+        c.recordNeurons = []
+        c.record = lambda > 0 ? recordCounts[0] : 0
+        return c
+    }
+}

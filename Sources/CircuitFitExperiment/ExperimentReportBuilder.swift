@@ -1,0 +1,172 @@
+import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+import CircuitFitReport
+import CircuitFitCircuit
+import CircuitFitFitting
+
+/// Turns an experiment's rows, claims and saved models into the `ExperimentReport` the HTML
+/// renderer draws: curves over M, claims, example traces, PC trajectories and spectra.
+public struct ExperimentReportBuilder {
+    public var folder: ExperimentFolder
+    public var rows: [ResultRow]
+    public var claims: [Claim]
+    public var wallTimeSeconds: Double?
+    public var commandLine: String
+
+    public init(folder: ExperimentFolder, rows: [ResultRow], claims: [Claim], wallTimeSeconds: Double?, commandLine: String) {
+        self.folder = folder; self.rows = rows; self.claims = claims
+        self.wallTimeSeconds = wallTimeSeconds; self.commandLine = commandLine
+    }
+
+    /// The metrics plotted against M: (title with unit, value, untrained value, direction, scale).
+    static var plotted: [(String, (ResultRow) -> Double?, (ResultRow) -> Double?, MetricInfo.Direction, MetricInfo.Scale)] { [
+        ("CCA mean (top 10)", { $0.metrics.ccaMean }, { $0.metrics.untrained?.ccaMean }, .higherIsBetter, .linear),
+        ("Procrustes angular distance (rad)", { $0.metrics.procrustesAngularDistance }, { $0.metrics.untrained?.procrustesAngularDistance }, .lowerIsBetter, .linear),
+        ("held-out-neuron R²", { $0.metrics.heldoutNeuronR2 }, { $0.metrics.untrained?.heldoutNeuronR2 }, .higherIsBetter, .linear),
+        ("output NMSE, held-out conditions", { $0.metrics.outputNMSEHeldout }, { $0.metrics.untrained?.outputNMSEHeldout }, .lowerIsBetter, .log),
+    ] }
+
+    public func build(created: String) -> ExperimentReport {
+        let cfg = folder.config
+        let arms = cfg.arms
+        var curves: [SimilarityCurve] = []
+        var metrics: [MetricInfo] = []
+        for (title, value, floor, direction, scale) in Self.plotted {
+            var armFloors: [ArmFloor] = []
+            for arm in arms {
+                let armRows = rows.filter { $0.arm == arm }
+                let f = median(armRows.compactMap(floor))
+                if f.isFinite { armFloors.append(ArmFloor(arm: arm.rawValue, value: f)) }
+                for lambda in cfg.lambdas {
+                    let points: [CurvePoint] = cfg.recordCounts.sorted().compactMap { m in
+                        let v = armRows.filter { $0.lambda == lambda && $0.record == m }.compactMap(value).filter(\.isFinite)
+                        guard let s = try? SampleSummary(v) else { return nil }
+                        return CurvePoint(recorded: m, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile, seeds: s.count)
+                    }
+                    if !points.isEmpty { curves.append(SimilarityCurve(arm: arm.rawValue, lambda: lambda, metric: title, points: points)) }
+                }
+            }
+            metrics.append(MetricInfo(metric: title, untrainedFloor: armFloors.first?.value, armFloors: armFloors, direction: direction, scale: scale))
+        }
+        let claimRows = claims.map { c in
+            ClaimResult(
+                id: "\(c.id) (\(c.arm))", statement: c.statement, numbers: c.numbers + (c.undecided.map { " — undecided: \($0)" } ?? ""),
+                medianIQR: c.difference.map { "Δ = \(fmt($0.median)) [\(fmt($0.lowerQuartile)), \(fmt($0.upperQuartile))], n = \($0.count)" } ?? "—",
+                testStatistic: c.wilcoxon.map { "W+ = \(fmt($0.wPlus)), n = \($0.n), one-sided (\($0.method))" } ?? "—",
+                pValue: c.wilcoxon?.pValue, holds: c.holds)
+        }
+        var notes: [String] = []
+        for c in claims where !c.holds {
+            notes.append("Claim \(c.id) (\(c.arm)) does not hold in these numbers\(c.undecided.map { " (\($0))" } ?? ""): \(c.criterion).")
+        }
+        let examples = (try? exampleFigures()) ?? ExampleFigures(traces: [], trajectories: [], spectra: [], note: "example figures unavailable")
+        if let note = examples.note { notes.append(note) }
+        return ExperimentReport(
+            title: "CircuitFit experiment: RNNs trained on outputs and sparse recordings",
+            created: created, wallTimeSeconds: wallTimeSeconds, configuration: configurationEntries(),
+            commandLine: commandLine, curves: curves, metrics: metrics, claims: claimRows,
+            traces: examples.traces, trajectories: examples.trajectories, spectra: examples.spectra, notes: notes)
+    }
+
+    func configurationEntries() -> [ConfigurationEntry] {
+        let cfg = folder.config
+        var out: [ConfigurationEntry] = [
+            ConfigurationEntry("seeds", cfg.seeds.map(String.init).joined(separator: ", ")),
+            ConfigurationEntry("recorded neurons M", cfg.recordCounts.map(String.init).joined(separator: ", ")),
+            ConfigurationEntry("λ", cfg.lambdas.map { fmt($0) }.joined(separator: ", ")),
+            ConfigurationEntry("arms", cfg.arms.map(\.rawValue).joined(separator: ", ")),
+            ConfigurationEntry("dataset", cfg.dataset.isEmpty ? (cfg.sharedCircuit ? "one generated circuit (seed \(cfg.circuit.seed))" : "one generated circuit per seed") : cfg.dataset),
+            ConfigurationEntry("fits", "\(cfg.units.count) trained networks, \(rows.count) result rows"),
+        ]
+        if let data = try? JSONEncoder().encode(cfg.fit), let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            for key in dict.keys.sorted() { out.append(ConfigurationEntry("fit.\(key)", jsonText(dict[key]!))) }
+        }
+        if cfg.dataset.isEmpty, let data = try? JSONEncoder().encode(cfg.circuit), let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            for key in dict.keys.sorted() where key != "seed" { out.append(ConfigurationEntry("circuit.\(key)", jsonText(dict[key]!))) }
+        }
+        out.append(ConfigurationEntry("CircuitFit version", CircuitFitVersion.string))
+        return out
+    }
+
+    struct ExampleFigures { var traces: [OutputTraces]; var trajectories: [TrajectorySet]; var spectra: [EigenvalueSpectrum]; var note: String? }
+
+    /// Traces, trajectories and spectra of the first seed's networks: the task-only fit and the
+    /// λ > 0 fit at the M closest to 20, in the first arm.
+    func exampleFigures() throws -> ExampleFigures {
+        let cfg = folder.config
+        guard let seed = cfg.seeds.first, let arm = cfg.arms.first else { return ExampleFigures(traces: [], trajectories: [], spectra: [], note: nil) }
+        let dataset = try ReachDataset.read(from: folder.datasetURL(seed: seed))
+        let units = cfg.units.filter { $0.seed == seed && $0.arm == arm }
+        let taskOnly = units.first { $0.lambda == 0 }
+        let neural = units.filter { $0.lambda > 0 }.min { abs($0.recordCounts[0] - 20) < abs($1.recordCounts[0] - 20) }
+        var models: [(String, SavedModel)] = []
+        for (label, unit) in [("λ = 0", taskOnly), ("λ = \(neural.map { fmt($0.lambda) } ?? ""), M = \(neural?.recordCounts[0] ?? 0)", neural)] {
+            guard let unit else { continue }
+            let url = folder.fitFolder(unit).appendingPathComponent("model.npz")
+            if let m = try? SavedModel.read(from: url) { models.append((label, m)) }
+        }
+        guard !models.isEmpty else { return ExampleFigures(traces: [], trajectories: [], spectra: [], note: "no saved models for the example figures yet") }
+        let sims = try models.map { ($0.0, try simulate(spec: $0.1.spec, parameters: $0.1.parameters, inputs: dataset.inputs)) }
+
+        // Output traces on the first held-out condition (or the first condition).
+        let c = dataset.heldOutConditions.first ?? 0
+        let times = (0..<dataset.steps).map { Double($0) * dataset.dtMs }
+        let muscles = (0..<dataset.outputCount).map { k in
+            MuscleTrace(
+                name: "muscle \(k + 1)", target: (0..<dataset.steps).map { dataset.targets[c, $0, k] },
+                outputs: sims.map { sim in LabelledSeries(label: sim.0, values: (0..<dataset.steps).map { t in Double(sim.1.outputs[c, t, k]) }) })
+        }
+        let angle = dataset.angles[c].isFinite ? " (reach angle \(fmt(dataset.angles[c] * 180 / .pi))°)" : ""
+        let traces = [OutputTraces(condition: "held-out condition \(c)\(angle), seed \(seed), \(arm.rawValue) arm", timesMs: times, goTimeMs: Double(dataset.goIndex) * dataset.dtMs, valueLabel: "muscle activity (a.u.)", muscles: muscles)]
+
+        // Top-3 PC trajectories: the circuit and the λ > 0 model (or the only one).
+        var trajectories: [TrajectorySet] = []
+        if let population = dataset.neuralData {
+            trajectories.append(try pcTrajectories(population, label: dataset.rates != nil ? "circuit (\(population.d2) neurons)" : "recorded neurons", unit: "Hz", dataset: dataset))
+        }
+        let shown = sims.last!
+        trajectories.append(try pcTrajectories(shown.1.rates.asDouble, label: "model, \(shown.0)", unit: "a.u. (tanh rates)", dataset: dataset))
+
+        // Spectra of the linearisations at baseline: circuit W − I (1/τ_circuit), model J − I (1/τ_model).
+        var spectra: [EigenvalueSpectrum] = []
+        let circuitURL = folder.datasetURL(seed: seed).deletingLastPathComponent().appendingPathComponent("circuit.npz")
+        if let circuit = try? NPZArchive.read(from: circuitURL), let w = try? circuit.matrix("W") {
+            spectra.append(try spectrum(w, label: "circuit W − I"))
+        }
+        for (label, model) in models {
+            let h = model.spec.hidden
+            spectra.append(try spectrum(Matrix(rows: h, cols: h, data: model.parameters[.J].map(Double.init)), label: "model J − I, \(label)"))
+        }
+        return ExampleFigures(traces: traces, trajectories: trajectories, spectra: spectra, note: nil)
+    }
+
+    func pcTrajectories(_ rates: Array3<Double>, label: String, unit: String, dataset: ReachDataset) throws -> TrajectorySet {
+        let all = Array(0..<rates.d0)
+        let x = try stackConditions(rates, conditions: all)
+        let pca = try PCA(components: 3).fit(x)
+        let scores = try pca.transform(x)
+        let t = rates.d1
+        let conditions = all.map { c in
+            ConditionTrajectory(
+                angle: dataset.angles[c].isFinite ? dataset.angles[c] : 2 * .pi * Double(c) / Double(rates.d0),
+                heldOut: !dataset.isTraining[c],
+                points: (0..<t).map { s in PCPoint(scores[c * t + s, 0], scores[c * t + s, min(1, scores.cols - 1)], scores[c * t + s, min(2, scores.cols - 1)]) })
+        }
+        return TrajectorySet(label: label, unit: unit, varianceExplained: pca.explainedVarianceRatio, conditions: conditions)
+    }
+
+    func spectrum(_ w: Matrix<Double>, label: String) throws -> EigenvalueSpectrum {
+        var a = w
+        for i in 0..<a.rows { a[i, i] -= 1 }
+        let e = try Eigendecomposition(a, vectors: false)
+        return EigenvalueSpectrum(label: label, unit: label.hasPrefix("circuit") ? "1/τ (τ = circuit time constant)" : "1/τ (τ = model time constant)", eigenvalues: zip(e.real, e.imaginary).map { ComplexValue($0, $1) })
+    }
+}
+
+/// A JSON value as JSON text (true/false stay booleans, not 1/0).
+func jsonText(_ value: Any) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) else { return "\(value)" }
+    return String(decoding: data, as: UTF8.self)
+}

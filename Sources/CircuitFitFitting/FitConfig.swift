@@ -1,0 +1,102 @@
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+
+/// Everything one fit of a model RNN to a dataset is set by (science.md §2–3): the model, which
+/// neurons are recorded, the objective and the optimiser. Recorded in every fit's `config.json`;
+/// loadable from JSON with `ConfigFile` (unknown keys are errors).
+public struct FitConfig: Codable, Equatable, Sendable {
+    // Model
+    /// Model units H.
+    public var hidden: Int = 200
+    /// Model time constant τ, ms (α = dt/τ with dt from the dataset).
+    public var tauMs: Double = 50
+    /// Initial recurrent gain g: J ~ N(0, g²/H).
+    public var gain: Double = 1.2
+    /// Dale's law in the model: the first round(excitatoryFraction·H) units excitatory, the rest
+    /// inhibitory; each recorded neuron tied to a unit of its own type (needs the dataset's
+    /// `excitatory` array).
+    public var dale: Bool = false
+    public var excitatoryFraction: Double = 0.5
+    /// No self-connections in the model.
+    public var noAutapses: Bool = false
+    /// Recurrent noise σ (0 = off), seeded by `seed`.
+    public var noiseSD: Double = 0
+    /// Learn the initial state h0 (shared by all conditions); otherwise h0 = 0.
+    public var learnInitialState: Bool = false
+    /// Parameter blocks kept fixed at their initial values (names: J, B, b, C, d, h0, D, e).
+    public var freeze: [String] = []
+
+    // Recordings
+    /// M, the number of recorded neurons drawn (by `seed`) from the dataset's neurons.
+    public var record: Int = 20
+    /// An explicit list of recorded neuron indices (overrides `record` when not empty).
+    public var recordNeurons: [Int] = []
+    /// Draw recorded neurons only from excitatory neurons (needs the dataset's `excitatory`).
+    public var recordExcitatoryOnly: Bool = false
+    public var mapping: NeuralMapping = .identity
+    public var normalization: RateNormalization = .maxAbs
+
+    // Objective
+    /// λ, weight of the neural term (0 = task-only training).
+    public var lambda: Double = 1
+    public var betaJ: Double = 0
+    public var betaIn: Double = 0
+    public var betaOut: Double = 0
+    public var betaRate: Double = 0
+
+    // Optimiser
+    /// Optimiser steps: the exact number when `earlyStopping` is off, the maximum when it is on.
+    public var iterations: Int = 5000
+    public var learningRate: Double = 2e-3
+    /// Global gradient-norm clip (0 = off).
+    public var clipNorm: Double = 1
+    /// Exponential learning-rate decay factor per iteration (1 = constant).
+    public var learningRateDecay: Double = 1
+    /// Stop when the training loss has not improved by `earlyStoppingMinImprovement` (relative)
+    /// for `earlyStoppingPatience` iterations.
+    public var earlyStopping: Bool = true
+    public var earlyStoppingPatience: Int = 300
+    public var earlyStoppingMinImprovement: Double = 1e-3
+    /// Training conditions set aside (by `seed`) as a validation split; early stopping then
+    /// monitors their loss.
+    public var validationConditions: Int = 0
+    /// Training angles removed from everything (task and neural terms) and scored separately:
+    /// generalisation protocol (b) of science.md §4.
+    public var excludeTrainingConditions: Int = 0
+    /// Save a checkpoint every this many iterations (0 = never).
+    public var checkpointEvery: Int = 500
+
+    /// Seed of neuron sampling, model initialisation, validation split and noise.
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    /// A one-line error for any value no fit can run with (dataset-independent checks).
+    public func validate() throws {
+        func need(_ ok: Bool, _ what: String) throws { if !ok { throw CircuitFitError("fit config: \(what)") } }
+        try need(hidden >= 1, "hidden must be ≥ 1, got \(hidden)")
+        try need(tauMs > 0, "tauMs must be > 0, got \(tauMs)")
+        try need(gain >= 0 && gain.isFinite, "gain must be ≥ 0, got \(gain)")
+        try need(excitatoryFraction > 0 && excitatoryFraction < 1, "excitatoryFraction must be in (0, 1), got \(excitatoryFraction)")
+        try need(noiseSD >= 0 && noiseSD.isFinite, "noiseSD must be ≥ 0, got \(noiseSD)")
+        try need(record >= 0, "record (M) must be ≥ 0, got \(record)")
+        try need(lambda >= 0 && lambda.isFinite, "lambda must be ≥ 0, got \(lambda)")
+        for (name, v) in [("betaJ", betaJ), ("betaIn", betaIn), ("betaOut", betaOut), ("betaRate", betaRate)] {
+            try need(v >= 0 && v.isFinite, "\(name) must be ≥ 0, got \(v)")
+        }
+        try need(iterations >= 0, "iterations must be ≥ 0, got \(iterations)")
+        try need(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
+        try need(clipNorm >= 0, "clipNorm must be ≥ 0, got \(clipNorm)")
+        try need(learningRateDecay > 0 && learningRateDecay <= 1, "learningRateDecay must be in (0, 1], got \(learningRateDecay)")
+        try need(earlyStoppingPatience >= 1, "earlyStoppingPatience must be ≥ 1")
+        try need(validationConditions >= 0 && excludeTrainingConditions >= 0, "validationConditions and excludeTrainingConditions must be ≥ 0")
+        try need(checkpointEvery >= 0, "checkpointEvery must be ≥ 0")
+        for name in freeze where ParameterBlock(rawValue: name) == nil {
+            try need(false, "freeze: unknown parameter block '\(name)' (blocks: \(ParameterBlock.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    /// The number of recorded neurons this configuration asks for.
+    public var recordedCount: Int { recordNeurons.isEmpty ? record : recordNeurons.count }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+
+/// The files a fit writes (interface.md): `model.npz`, `metrics.json`, `history.csv`,
+/// `config.json`, and while it runs `checkpoint.npz`.
+public enum FitOutputs {
+    /// history.csv: one row per iteration.
+    public static func historyCSV(_ history: [HistoryEntry]) -> String {
+        var s = "iteration,loss_total,loss_task,loss_neural,loss_validation,seconds\n"
+        s.reserveCapacity(history.count * 64)
+        for h in history {
+            let v = h.lossValidation.map { "\($0)" } ?? ""
+            s += "\(h.iteration),\(h.lossTotal),\(h.lossTask),\(h.lossNeural),\(v),\(h.seconds)\n"
+        }
+        return s
+    }
+
+    /// Runs `fitModel`, saving `checkpoint.npz` in `folder` every `config.checkpointEvery`
+    /// iterations. A diverging fit keeps its last good parameters in `checkpoint.npz` (and its
+    /// history in `history.csv`) and becomes an error that names the iteration and the file.
+    public static func fitWithCheckpoints(
+        dataset: ReachDataset, config: FitConfig, folder: URL, progress: ((TrainingProgress) -> Void)? = nil
+    ) throws -> FittedModel {
+        let checkpointURL = folder.appendingPathComponent("checkpoint.npz")
+        let model = try fitModel(
+            dataset: dataset, config: config, progress: progress,
+            checkpoint: { _, m in try AtomicFile.write(m.archive().encoded(), to: checkpointURL) })
+        if let error = model.training?.error {
+            try AtomicFile.write(model.archive().encoded(), to: checkpointURL)
+            try AtomicFile.writeText(historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
+            throw CircuitFitError("\(error.message); the last good parameters are in \(checkpointURL.path)")
+        }
+        return model
+    }
+
+    /// Scores a fitted model on its dataset.
+    public static func metrics(_ model: FittedModel, dataset: ReachDataset) throws -> FitMetrics {
+        try evaluateModel(
+            spec: model.spec, parameters: model.parameters, untrained: model.initialParameters, dataset: dataset,
+            recording: RecordingInfo(neurons: model.neural?.neurons ?? [], offset: model.neural?.offset ?? [], scale: model.neural?.scale ?? []),
+            split: model.split)
+    }
+
+    /// Writes every output of a finished fit into `folder` (all or nothing).
+    public static func write(
+        _ model: FittedModel, metrics: FitMetrics, config: FitConfig, dataset: String,
+        lambdaSelection: LambdaSelection? = nil, to folder: URL
+    ) throws {
+        try OutputFolder.transaction(folder) { out in
+            try out.write(model.archive(), to: "model.npz")
+            try out.writeJSON(metrics, to: "metrics.json")
+            try out.writeText(historyCSV(model.training?.history ?? []), to: "history.csv")
+            var record = FitRecord(config: config, dataset: dataset, model: model)
+            record.lambdaSelection = lambdaSelection
+            try out.writeJSON(record, to: "config.json")
+        }
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
+    }
+}
+
+/// `config.json` of a fit: the full configuration, the dataset it read and how training ended.
+public struct FitRecord: Codable, Sendable {
+    public var circuitfitVersion = CircuitFitVersion.string
+    public var command = "train"
+    public var seed: UInt64
+    public var dataset: String
+    public var config: FitConfig
+    public var recordedNeurons: [Int]
+    public var recordedUnits: [Int]
+    public var split: ConditionSplit
+    public var iterationsRun: Int
+    public var stop: String
+    public var seconds: Double
+    public var finalLossTotal: Double?
+    public var finalLossTask: Double?
+    public var finalLossNeural: Double?
+    /// How `--lambda auto` chose λ (absent when λ was given).
+    public var lambdaSelection: LambdaSelection?
+
+    public init(config: FitConfig, dataset: String, model: FittedModel) {
+        seed = config.seed
+        self.dataset = dataset
+        self.config = config
+        recordedNeurons = model.neural?.neurons ?? []
+        recordedUnits = model.spec.mapping == .identity ? model.spec.recordedUnits : []
+        split = model.split
+        iterationsRun = model.training?.updates ?? 0
+        switch model.training?.stopReason {
+        case .budget?: stop = "budget"
+        case .earlyStopped(let i)?: stop = "early_stopped_at_\(i)"
+        case .diverged(let i)?: stop = "diverged_at_\(i)"
+        case nil: stop = "not_trained"
+        }
+        seconds = model.training?.seconds ?? 0
+        finalLossTotal = model.training?.finalLoss.total
+        finalLossTask = model.training?.finalLoss.task
+        finalLossNeural = model.training?.finalLoss.neural
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case circuitfitVersion = "circuitfit_version"
+        case command
+        case seed
+        case dataset
+        case config
+        case recordedNeurons = "recorded_neurons"
+        case recordedUnits = "recorded_units"
+        case split
+        case iterationsRun = "iterations_run"
+        case stop
+        case seconds
+        case finalLossTotal = "final_loss_total"
+        case finalLossTask = "final_loss_task"
+        case finalLossNeural = "final_loss_neural"
+        case lambdaSelection = "lambda_selection"
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitAnalysis
+
+/// The numbers `evaluate` prints and `metrics.json` holds (interface.md), snake_case as in JSON.
+/// Similarities are against the whole population the dataset holds (every circuit neuron for a
+/// generated dataset, every recorded neuron for an imported one), or against a
+/// `ReferencePopulation` when one is given (`evaluate --reference`). nil = not defined here (e.g.
+/// no held-out conditions, or every neuron recorded).
+public struct FitMetrics: Codable, Equatable, Sendable {
+    /// What the similarities and held-out-neuron R² are against: "circuit" (a generated dataset's
+    /// rates), "recorded" (an imported dataset's recordings) or "reference" (a
+    /// `ReferencePopulation`, e.g. the full circuit behind an imported recording).
+    public var population: String
+    public var populationNeurons: Int
+    public var recordedNeurons: Int
+    public var heldoutNeurons: Int
+    /// Output error, normalised MSE = 1 − R², on the conditions the fit used and on held-out ones.
+    public var outputNMSETrain: Double
+    public var outputNMSEHeldout: Double?
+    /// Protocol (b): training angles the fit never saw.
+    public var outputNMSEExcluded: Double?
+    /// Mean of the top-10 canonical correlations with the population (training conditions).
+    public var ccaMean: Double
+    public var ccaMeanHeldout: Double?
+    public var canonicalCorrelations: [Double]
+    /// Procrustes shape distance and angular distance (rad) between the top-10 PC trajectories.
+    public var procrustesDistance: Double
+    public var procrustesAngularDistance: Double
+    /// Ridge map from model rates to the neurons not recorded, fitted on training conditions,
+    /// R² on held-out conditions (pooled over neurons) and its mean over neurons.
+    public var heldoutNeuronR2: Double?
+    public var heldoutNeuronR2PerNeuronMean: Double?
+    /// How well the recorded units match their normalised recordings (NMSE).
+    public var recordedNMSETrain: Double?
+    public var recordedNMSEHeldout: Double?
+    /// The same metrics for the untrained network (the floor) and each similarity relative to
+    /// it: (s − s_untrained)/(1 − s_untrained); for distances (d_untrained − d)/d_untrained.
+    public var untrained: BaselineMetrics?
+    public var ccaMeanRelative: Double?
+    public var procrustesAngularRelative: Double?
+    public var heldoutNeuronR2Relative: Double?
+    /// Every key is written, absent values as null, so scripts can rely on the keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(population, forKey: .population)
+        try c.encode(populationNeurons, forKey: .populationNeurons)
+        try c.encode(recordedNeurons, forKey: .recordedNeurons)
+        try c.encode(heldoutNeurons, forKey: .heldoutNeurons)
+        try c.encode(outputNMSETrain, forKey: .outputNMSETrain)
+        try c.encode(outputNMSEHeldout, forKey: .outputNMSEHeldout)
+        try c.encode(outputNMSEExcluded, forKey: .outputNMSEExcluded)
+        try c.encode(ccaMean, forKey: .ccaMean)
+        try c.encode(ccaMeanHeldout, forKey: .ccaMeanHeldout)
+        try c.encode(canonicalCorrelations, forKey: .canonicalCorrelations)
+        try c.encode(procrustesDistance, forKey: .procrustesDistance)
+        try c.encode(procrustesAngularDistance, forKey: .procrustesAngularDistance)
+        try c.encode(heldoutNeuronR2, forKey: .heldoutNeuronR2)
+        try c.encode(heldoutNeuronR2PerNeuronMean, forKey: .heldoutNeuronR2PerNeuronMean)
+        try c.encode(recordedNMSETrain, forKey: .recordedNMSETrain)
+        try c.encode(recordedNMSEHeldout, forKey: .recordedNMSEHeldout)
+        try c.encode(untrained, forKey: .untrained)
+        try c.encode(ccaMeanRelative, forKey: .ccaMeanRelative)
+        try c.encode(procrustesAngularRelative, forKey: .procrustesAngularRelative)
+        try c.encode(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
+    }
+
+
+    enum CodingKeys: String, CodingKey {
+        case population
+        case populationNeurons = "population_neurons"
+        case recordedNeurons = "recorded_neurons"
+        case heldoutNeurons = "heldout_neurons"
+        case outputNMSETrain = "output_nmse_train"
+        case outputNMSEHeldout = "output_nmse_heldout"
+        case outputNMSEExcluded = "output_nmse_excluded"
+        case ccaMean = "cca_mean"
+        case ccaMeanHeldout = "cca_mean_heldout"
+        case canonicalCorrelations = "canonical_correlations"
+        case procrustesDistance = "procrustes_distance"
+        case procrustesAngularDistance = "procrustes_angular_distance"
+        case heldoutNeuronR2 = "heldout_neuron_r2"
+        case heldoutNeuronR2PerNeuronMean = "heldout_neuron_r2_per_neuron_mean"
+        case recordedNMSETrain = "recorded_nmse_train"
+        case recordedNMSEHeldout = "recorded_nmse_heldout"
+        case untrained
+        case ccaMeanRelative = "cca_mean_relative"
+        case procrustesAngularRelative = "procrustes_angular_relative"
+        case heldoutNeuronR2Relative = "heldout_neuron_r2_relative"
+    }
+}
+
+/// Metrics of the untrained network, the floor every similarity is reported against.
+public struct BaselineMetrics: Codable, Equatable, Sendable {
+    public var outputNMSEHeldout: Double?
+    public var ccaMean: Double
+    public var canonicalCorrelations: [Double]
+    public var procrustesAngularDistance: Double
+    public var heldoutNeuronR2: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case outputNMSEHeldout = "output_nmse_heldout"
+        case ccaMean = "cca_mean"
+        case canonicalCorrelations = "canonical_correlations"
+        case procrustesAngularDistance = "procrustes_angular_distance"
+        case heldoutNeuronR2 = "heldout_neuron_r2"
+    }
+}
+
+/// What evaluation needs to know about which neurons were recorded and how.
+public struct RecordingInfo: Sendable {
+    public var neurons: [Int]
+    public var offset: [Double]
+    public var scale: [Double]
+    public init(neurons: [Int], offset: [Double], scale: [Double]) {
+        self.neurons = neurons; self.offset = offset; self.scale = scale
+    }
+}
+
+/// Simulates a model on every condition of `dataset` and scores it (science.md §4).
+///
+/// Similarities (CCA, Procrustes) and held-out-neuron R² are against the dataset's own neural data,
+/// or, when `reference` is given, against `reference.rates` (e.g. every neuron of the circuit an
+/// imported recording was made from); the held-out neurons are then every reference neuron not
+/// among `reference.recordedNeurons`. Output errors and the recorded units' NMSE always use the
+/// dataset itself.
+public func evaluateModel(
+    spec: RNNSpec, parameters: RNNParameters, untrained: RNNParameters?, dataset: ReachDataset,
+    recording: RecordingInfo, split: ConditionSplit, components: Int = 10, reference: ReferencePopulation? = nil
+) throws -> FitMetrics {
+    guard spec.inputs == dataset.inputCount, spec.outputs == dataset.outputCount else {
+        throw CircuitFitError("model has \(spec.inputs) inputs and \(spec.outputs) outputs but the dataset has \(dataset.inputCount) inputs and \(dataset.outputCount) targets")
+    }
+    guard let own = dataset.neuralData else { throw CircuitFitError("dataset has no neural data to score against") }
+    if let bad = recording.neurons.first(where: { $0 < 0 || $0 >= own.d2 }) {
+        throw CircuitFitError("model's recorded neuron \(bad) is outside the dataset's \(own.d2) neurons: was it fitted to another dataset?")
+    }
+    if let reference {
+        try reference.requireGrid(of: dataset)
+        guard reference.recordedNeurons.count == recording.neurons.count else {
+            throw CircuitFitError("reference population: \(reference.recordedNeurons.count) recorded neurons mapped for a model with \(recording.neurons.count)")
+        }
+    }
+    // The population similarities and held-out R² are scored against, and the recorded neurons in it.
+    let population = reference?.rates ?? own
+    let sim = try simulate(spec: spec, parameters: parameters, inputs: dataset.inputs)
+    let rates = sim.rates.asDouble, outputs = sim.outputs.asDouble
+    let trainC = split.fit, heldC = split.heldOut
+    let recordedSet = Set(reference?.recordedNeurons ?? recording.neurons)
+    let unrecorded = (0..<population.d2).filter { !recordedSet.contains($0) }
+    let similarity = DynamicsSimilarity(components: components)
+    let hasNaN = population.data.contains { $0.isNaN }
+
+    func scores(_ r: Array3<Double>, _ z: Array3<Double>) throws -> (sim: SimilarityScores, simHeld: SimilarityScores?, r2: HeldOutR2Result?, nmseHeld: Double?) {
+        let s = try similarity.score(modelRates: r, circuitRates: population, conditions: trainC)
+        let sh = heldC.isEmpty ? nil : try similarity.score(modelRates: r, circuitRates: population, conditions: heldC)
+        var r2: HeldOutR2Result? = nil
+        if !heldC.isEmpty && !unrecorded.isEmpty && !hasNaN {
+            r2 = try HeldOutNeuronR2().score(
+                modelRates: r, circuitRates: population, neurons: unrecorded, trainingConditions: trainC, heldOutConditions: heldC)
+        }
+        let nh = heldC.isEmpty ? nil : try normalizedMSE(predicted: z, target: dataset.targets, conditions: heldC)
+        return (s, sh, r2, nh)
+    }
+    let trained = try scores(rates, outputs)
+    var baseline: BaselineMetrics? = nil
+    if let untrained {
+        let u = try simulate(spec: spec, parameters: untrained, inputs: dataset.inputs)
+        let b = try scores(u.rates.asDouble, u.outputs.asDouble)
+        baseline = BaselineMetrics(
+            outputNMSEHeldout: b.nmseHeld, ccaMean: b.sim.ccaMean, canonicalCorrelations: b.sim.canonicalCorrelations,
+            procrustesAngularDistance: b.sim.angularDistance, heldoutNeuronR2: b.r2?.pooledR2)
+    }
+
+    // Recorded units against their normalised recordings.
+    func recordedNMSE(_ conditions: [Int]) -> Double? {
+        // only for a model fitted to exactly these neurons
+        if recording.neurons.isEmpty || conditions.isEmpty || spec.recorded != recording.neurons.count { return nil }
+        var sse = 0.0, sst = 0.0
+        for (m, n) in recording.neurons.enumerated() {
+            var values: [(Double, Double)] = []
+            for c in conditions {
+                for t in 0..<own.d1 {
+                    let y = own[c, t, n]
+                    if y.isNaN { continue }
+                    let target = (y - recording.offset[m]) / recording.scale[m]
+                    values.append((predictedRecorded(spec: spec, parameters: parameters, rates: rates, c: c, t: t, m: m), target))
+                }
+            }
+            let mean = values.reduce(0.0) { $0 + $1.1 } / Double(max(1, values.count))
+            for (p, y) in values { sse += (p - y) * (p - y); sst += (y - mean) * (y - mean) }
+        }
+        return sst > 0 ? sse / sst : nil
+    }
+
+    let excludedNMSE = split.excluded.isEmpty ? nil : try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: split.excluded)
+    return FitMetrics(
+        population: reference != nil ? "reference" : dataset.rates != nil ? "circuit" : "recorded", populationNeurons: population.d2,
+        recordedNeurons: recording.neurons.count, heldoutNeurons: unrecorded.count,
+        outputNMSETrain: try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: trainC),
+        outputNMSEHeldout: trained.nmseHeld, outputNMSEExcluded: excludedNMSE,
+        ccaMean: trained.sim.ccaMean, ccaMeanHeldout: trained.simHeld?.ccaMean,
+        canonicalCorrelations: trained.sim.canonicalCorrelations,
+        procrustesDistance: trained.sim.procrustesDistance, procrustesAngularDistance: trained.sim.angularDistance,
+        heldoutNeuronR2: trained.r2?.pooledR2, heldoutNeuronR2PerNeuronMean: trained.r2?.meanNeuronR2,
+        recordedNMSETrain: recordedNMSE(trainC), recordedNMSEHeldout: recordedNMSE(heldC),
+        untrained: baseline,
+        ccaMeanRelative: baseline.map { relativeToFloor(trained.sim.ccaMean, floor: $0.ccaMean) },
+        procrustesAngularRelative: baseline.map { relativeToFloor(trained.sim.angularDistance, floor: $0.procrustesAngularDistance, perfect: 0) },
+        heldoutNeuronR2Relative: baseline.flatMap { b in
+            guard let t = trained.r2?.pooledR2, let f = b.heldoutNeuronR2 else { return nil }
+            return relativeToFloor(t, floor: f)
+        })
+}
+
+/// The model's prediction of recorded neuron m's normalised rate at (c, t).
+func predictedRecorded(spec: RNNSpec, parameters: RNNParameters, rates: Array3<Double>, c: Int, t: Int, m: Int) -> Double {
+    switch spec.mapping {
+    case .identity:
+        return rates[c, t, spec.recordedUnits[m]]
+    case .linear:
+        let d = parameters[.D], e = parameters[.e]
+        let h = spec.hidden
+        var s = Double(e[e.startIndex + m])
+        for i in 0..<h { s += Double(d[d.startIndex + m * h + i]) * rates[c, t, i] }
+        return s
+    }
+}
+
+extension Array3 where Element == Float {
+    /// Element-wise conversion to Double (analysis runs in Float64).
+    public var asDouble: Array3<Double> { Array3<Double>(d0, d1, d2, data: data.map(Double.init)) }
+}

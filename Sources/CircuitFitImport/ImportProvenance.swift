@@ -1,0 +1,107 @@
+import CircuitFitCore
+
+/// How an imported dataset was made: the source, every option (defaults included) and every
+/// choice the importer took, for `config.json`. Label strings of the conditions live here (the
+/// dataset's `conditions` array holds numbers).
+public struct ImportProvenance: Codable, Equatable, Sendable {
+    /// A behavioural series used for the targets.
+    public struct Behavior: Codable, Equatable, Sendable {
+        public var name: String
+        /// Where it was found in the file.
+        public var location: String
+        public var channels: Int
+        /// Unit of the values, when the file says.
+        public var unit: String
+        /// "regular, 100 Hz from 0 s" or "13498 timestamps".
+        public var sampling: String
+        /// Target channels it filled, e.g. [0, 1].
+        public var targetChannels: [Int]
+    }
+
+    /// A trial left out, and why.
+    public struct ExcludedTrial: Codable, Equatable, Sendable {
+        /// Row of the trials table (0-based).
+        public var trial: Int
+        public var reason: String
+    }
+
+    public var circuitfitVersion: String = CircuitFitVersion.string
+    /// The recording's path and format ("NWB 2.x", "MAT v5", "MAT v7.3", "NPZ").
+    public var source: String
+    public var format: String
+    public var options: ImportOptions
+
+    /// Unit ids, in the order of `recorded`'s last axis (also the dataset's `neuron_ids`).
+    public var unitIDs: [Int]
+    /// Number of rows in the trials table, and those used and left out.
+    public var trialsInFile: Int
+    public var trialsUsed: Int
+    public var excludedTrials: [ExcludedTrial]
+
+    /// Condition labels as text, in dataset order (one per condition, whatever `singleTrials`).
+    public var conditionLabels: [String]
+    /// true when the condition column is numeric (the dataset's `conditions` are the labels);
+    /// false when it holds strings (the dataset's `conditions` are indices into
+    /// `sortedColumnLabels`).
+    public var conditionColumnIsNumeric: Bool
+    /// Every distinct label of the condition column, sorted (string columns only; else empty).
+    public var sortedColumnLabels: [String]
+    /// Trials averaged into each condition, in dataset order.
+    public var trialsPerCondition: [Int]
+    /// "condition averages (PSTHs)" or "single trials".
+    public var rows: String
+    /// For single trials: the trials-table row behind each dataset row; else empty.
+    public var rowTrials: [Int]
+    /// Each dataset row's condition, as an index into `conditionLabels`.
+    public var rowConditions: [Int]
+
+    /// The time grid: `bins` bins of `dtMs` ms starting `windowStartMs` ms from the event;
+    /// `goIndex` is the first bin that starts at or after the event.
+    public var bins: Int
+    public var dtMs: Double
+    public var windowStartMs: Double
+    public var goIndex: Int
+    /// How spikes, rates, smoothing and averaging were done, in words.
+    public var binning: String
+    public var rates: String
+    public var smoothing: String
+    public var averaging: String
+
+    public var behavior: [Behavior]
+    /// "linear interpolation at bin centres…".
+    public var behaviorResampling: String
+    /// Names of the target and input channels, in order.
+    public var targetChannels: [String]
+    public var inputChannels: [String]
+    public var inputRule: String
+    /// Where `angles` came from.
+    public var angles: String
+
+    /// Labels of the training and held-out conditions, and how they were chosen.
+    public var trainConditions: [String]
+    public var heldOutConditions: [String]
+    public var split: String
+}
+
+/// `DATASET.provenance.json`: what was imported, by which version, with every choice made.
+public struct ImportRecord: Codable, Sendable {
+    public var circuitfitVersion = CircuitFitVersion.string
+    public var command = "import"
+    public var source: String
+    public var dataset: String
+    public var provenance: ImportProvenance
+
+    public init(source: String, dataset: String, provenance: ImportProvenance) {
+        self.source = source
+        self.dataset = dataset
+        self.provenance = provenance
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case circuitfitVersion = "circuitfit_version"
+        case command
+        case source
+        case dataset
+        case provenance
+    }
+}

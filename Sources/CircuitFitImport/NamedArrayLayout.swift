@@ -1,0 +1,152 @@
+import Foundation
+import CircuitFitCore
+
+/// Variables of a MAT or NPZ file, as `NamedArrayLayout` reads them.
+protocol NamedArraySource {
+    /// The file path, for messages.
+    var path: String { get }
+    var format: Recording.Format { get }
+    var names: [String] { get }
+    /// A numeric array's shape (MATLAB dims for MAT, NumPy shape for NPZ) and row-major values;
+    /// a variable of another type is an error naming the variable and its class.
+    func numbers(_ name: String) throws -> (shape: [Int], values: [Double])
+    /// The numeric vectors of a cell array, or nil when `name` is not a cell array.
+    func vectorCell(_ name: String) throws -> [[Double]]?
+}
+
+/// How a recording is laid out as named arrays in MAT and NPZ files (times in s, rates in Hz):
+///
+/// - Spikes: `spike_times`, either a cell array of M vectors (one per unit, MAT only) or one flat
+///   vector with `spike_times_index` [M], the end of each unit's spikes in `spike_times` (NWB's
+///   VectorIndex). Optional `unit_ids` [M] (whole numbers; default 0…M−1).
+/// - Trials: every variable `trials_<column>` is the trials-table column `<column>`, one value per
+///   trial (vectors [n], [1, n] or [n, 1]); `trials_start_time` and `trials_stop_time` are
+///   required. Only numeric columns: condition labels are numbers here.
+/// - Behaviour `<name>`: [T] (or [1, T], [T, 1]) or [T, K] samples, with `<name>_timestamps` [T],
+///   or `<name>_rate` (Hz) and optional `<name>_starting_time` (s, default 0).
+enum NamedArrayLayout {
+    static let trialPrefix = "trials_"
+
+    /// The recording the arrays of `source` describe, with the named behavioural series.
+    static func recording(from source: NamedArraySource, behavior names: [String]) throws -> Recording {
+        let units = try spikeTrains(source)
+        let trials = try trialTable(source)
+        let behavior = try names.map { try series($0, source) }
+        return Recording(source: source.path, format: source.format, units: units, trials: trials, behavior: behavior)
+    }
+
+    private static func missing(_ name: String, _ what: String, _ source: NamedArraySource) -> CircuitFitError {
+        CircuitFitError("\(source.path): no variable '\(name)' (\(what)); the file has: \(source.names.joined(separator: ", "))")
+    }
+
+    /// The values of a variable that must be a vector.
+    private static func vector(_ name: String, _ source: NamedArraySource) throws -> [Double] {
+        let (shape, values) = try source.numbers(name)
+        guard shape.filter({ $0 != 1 }).count <= 1 else {
+            throw CircuitFitError("\(source.path): variable '\(name)' has shape \(shape), expected a vector")
+        }
+        return values
+    }
+
+    // MARK: Spikes
+
+    static func spikeTrains(_ source: NamedArraySource) throws -> [SpikeTrain] {
+        guard source.names.contains("spike_times") else { throw missing("spike_times", "spike times, s", source) }
+        var trains: [[Double]]
+        if let cell = try source.vectorCell("spike_times") {
+            trains = cell
+        } else {
+            let times = try vector("spike_times", source)
+            guard source.names.contains("spike_times_index") else {
+                throw CircuitFitError("\(source.path): 'spike_times' is one flat vector, so 'spike_times_index' (end of each unit's spikes) is needed; the file has: \(source.names.joined(separator: ", "))")
+            }
+            let ends = try wholeNumbers("spike_times_index", source)
+            trains = []
+            var begin = 0
+            for (unit, end) in ends.enumerated() {
+                guard end >= begin, end <= times.count else {
+                    throw CircuitFitError("\(source.path): spike_times_index[\(unit)] = \(end) is outside \(begin)…\(times.count) (the index must rise and stay within spike_times)")
+                }
+                trains.append(Array(times[begin..<end]))
+                begin = end
+            }
+        }
+        var ids = Array(0..<trains.count)
+        if source.names.contains("unit_ids") {
+            ids = try wholeNumbers("unit_ids", source)
+            guard ids.count == trains.count else {
+                throw CircuitFitError("\(source.path): 'unit_ids' has \(ids.count) values but 'spike_times' holds \(trains.count) units")
+            }
+        }
+        return zip(ids, trains).map { SpikeTrain(id: $0, timesS: $1) }
+    }
+
+    private static func wholeNumbers(_ name: String, _ source: NamedArraySource) throws -> [Int] {
+        try vector(name, source).enumerated().map { index, value in
+            guard value.rounded() == value, abs(value) < 0x1p62 else {
+                throw CircuitFitError("\(source.path): variable '\(name)' holds \(value) at index \(index), expected whole numbers")
+            }
+            return Int(value)
+        }
+    }
+
+    // MARK: Trials
+
+    static func trialTable(_ source: NamedArraySource) throws -> TrialTable {
+        let start = trialPrefix + "start_time"
+        guard source.names.contains(start) else { throw missing(start, "trial start times, s", source) }
+        guard source.names.contains(trialPrefix + "stop_time") else { throw missing(trialPrefix + "stop_time", "trial stop times, s", source) }
+        let count = try vector(start, source).count
+        var table = TrialTable(location: "variables \(trialPrefix)*", count: count)
+        for name in source.names where name.hasPrefix(trialPrefix) {
+            let column = String(name.dropFirst(trialPrefix.count))
+            do {
+                let values = try vector(name, source)
+                if values.count == count {
+                    table.set(column, .numbers(values))
+                } else {
+                    table.set(column, .unsupported("variable '\(name)' has \(values.count) values for \(count) trials"))
+                }
+            } catch let error as CircuitFitError {
+                let prefix = source.path + ": "
+                table.set(column, .unsupported(error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message))
+            }
+        }
+        _ = try table.numbers("start_time", in: source.path, purpose: "trial start, s")
+        _ = try table.numbers("stop_time", in: source.path, purpose: "trial stop, s")
+        return table
+    }
+
+    // MARK: Behaviour
+
+    static func series(_ name: String, _ source: NamedArraySource) throws -> BehaviorSeries {
+        guard source.names.contains(name) else { throw missing(name, "behaviour [time] or [time, channels]", source) }
+        let (shape, values) = try source.numbers(name)
+        let samples: Int, channels: Int
+        if shape.filter({ $0 != 1 }).count <= 1 {
+            samples = values.count; channels = 1
+        } else if shape.count == 2 {
+            samples = shape[0]; channels = shape[1]
+        } else {
+            throw CircuitFitError("\(source.path): variable '\(name)' has shape \(shape), expected [time] or [time, channels]")
+        }
+        let times: BehaviorSeries.SampleTimes
+        if source.names.contains(name + "_timestamps") {
+            times = .timestamps(try vector(name + "_timestamps", source))
+        } else if source.names.contains(name + "_rate") {
+            let rate = try scalar(name + "_rate", source)
+            let start = source.names.contains(name + "_starting_time") ? try scalar(name + "_starting_time", source) : 0
+            times = .regular(startS: start, rateHz: rate)
+        } else {
+            throw CircuitFitError("\(source.path): behaviour '\(name)' needs '\(name)_timestamps' (s) or '\(name)_rate' (Hz); the file has: \(source.names.joined(separator: ", "))")
+        }
+        return try BehaviorSeries(name: name, location: "variable \(name)", sampleCount: samples, channels: channels, values: values, times: times)
+            .validated(file: source.path)
+    }
+
+    private static func scalar(_ name: String, _ source: NamedArraySource) throws -> Double {
+        let values = try source.numbers(name).values
+        guard values.count == 1 else { throw CircuitFitError("\(source.path): variable '\(name)' holds \(values.count) values, expected one") }
+        return values[0]
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import CircuitFitCore
+
+/// A recording as the importer sees it, whatever file it came from: spike trains, a trials table
+/// and the behavioural time series that were asked for. Times are seconds on the recording's
+/// clock throughout.
+public struct Recording: Sendable {
+    /// Which reader made it.
+    public enum Format: String, Codable, Sendable {
+        case nwb = "NWB 2.x"
+        case matV5 = "MAT v5"
+        case matV73 = "MAT v7.3"
+        case npz = "NPZ"
+    }
+
+    /// The file path, used in messages.
+    public var source: String
+    public var format: Format
+    /// One spike train per unit, in file order.
+    public var units: [SpikeTrain]
+    public var trials: TrialTable
+    /// The behavioural series asked for, in the order asked.
+    public var behavior: [BehaviorSeries]
+
+    public init(source: String, format: Format, units: [SpikeTrain], trials: TrialTable, behavior: [BehaviorSeries]) {
+        self.source = source; self.format = format; self.units = units; self.trials = trials; self.behavior = behavior
+    }
+}
+
+/// One unit's spike times (s) and its identifier (the NWB unit `id`, or `unit_ids`).
+public struct SpikeTrain: Sendable, Equatable {
+    public var id: Int
+    public var timesS: [Double]
+
+    public init(id: Int, timesS: [Double]) {
+        self.id = id; self.timesS = timesS
+    }
+}
+
+/// One column of a trials table.
+public enum TrialColumn: Sendable, Equatable {
+    case numbers([Double])
+    case strings([String])
+    /// A column the importer cannot use (ragged, 2-D, references…), with the reason.
+    case unsupported(String)
+}
+
+/// The trials table: one row per trial; `start_time` and `stop_time` (s) are always present.
+public struct TrialTable: Sendable {
+    /// Where the table lives, for messages, e.g. "/intervals/trials" or "variables trials_*".
+    public var location: String
+    public var count: Int
+    /// Column names in the order they are listed (sorted).
+    public private(set) var columnNames: [String] = []
+    private var columns: [String: TrialColumn] = [:]
+
+    public init(location: String, count: Int) {
+        self.location = location; self.count = count
+    }
+
+    /// Adds or replaces a column; its length must be `count` (unsupported columns have none).
+    public mutating func set(_ name: String, _ column: TrialColumn) {
+        if columns.updateValue(column, forKey: name) == nil {
+            columnNames.append(name)
+            columnNames.sort()
+        }
+    }
+
+    /// The column called `name`, or an error listing the columns that exist.
+    public func column(_ name: String, in file: String) throws -> TrialColumn {
+        guard let column = columns[name] else {
+            throw CircuitFitError("\(file): the trials table (\(location)) has no column '\(name)'; it has: \(columnNames.joined(separator: ", "))")
+        }
+        if case .unsupported(let reason) = column {
+            throw CircuitFitError("\(file): trials column '\(name)' (\(location)) cannot be used: \(reason)")
+        }
+        return column
+    }
+
+    /// The numeric column called `name` (seconds, codes, angles…), or an error.
+    public func numbers(_ name: String, in file: String, purpose: String) throws -> [Double] {
+        switch try column(name, in: file) {
+        case .numbers(let values): return values
+        case .strings: throw CircuitFitError("\(file): trials column '\(name)' (\(location)) holds strings, expected numbers (\(purpose))")
+        case .unsupported(let reason): throw CircuitFitError("\(file): trials column '\(name)' cannot be used: \(reason)")
+        }
+    }
+}
+
+/// A behavioural signal (EMG, hand velocity…): samples [time, channels] with their times.
+public struct BehaviorSeries: Sendable {
+    /// How sample times are given.
+    public enum SampleTimes: Sendable, Equatable {
+        /// Sample i is at `startS + i / rateHz`.
+        case regular(startS: Double, rateHz: Double)
+        /// Explicit, non-decreasing sample times (s).
+        case timestamps([Double])
+    }
+
+    /// The name asked for.
+    public var name: String
+    /// Where it was found, e.g. "/processing/behavior/EMG" or "variable emg".
+    public var location: String
+    public var sampleCount: Int
+    public var channels: Int
+    /// Values in physical units (NWB `conversion` and `offset` applied), [sampleCount, channels]
+    /// row-major.
+    public var values: [Double]
+    public var times: SampleTimes
+    /// Unit of the values when the file says (NWB `unit`), else "".
+    public var unit: String
+
+    public init(name: String, location: String, sampleCount: Int, channels: Int, values: [Double], times: SampleTimes, unit: String = "") {
+        self.name = name; self.location = location; self.sampleCount = sampleCount; self.channels = channels
+        self.values = values; self.times = times; self.unit = unit
+    }
+
+    /// The time (s) of sample `index`.
+    public func time(of index: Int) -> Double {
+        switch times {
+        case .regular(let start, let rate): return start + Double(index) / rate
+        case .timestamps(let t): return t[index]
+        }
+    }
+
+    /// Checks the times against the samples: a positive finite rate, or one finite
+    /// non-decreasing timestamp per sample.
+    func validated(file: String) throws -> BehaviorSeries {
+        let what = "\(file): behaviour '\(name)' (\(location))"
+        guard values.count == sampleCount * channels else {
+            throw CircuitFitError("\(what) has \(values.count) values, expected \(sampleCount) samples × \(channels) channels")
+        }
+        switch times {
+        case .regular(let start, let rate):
+            guard rate > 0, rate.isFinite, start.isFinite else {
+                throw CircuitFitError("\(what): sampling rate must be a positive number of Hz and the start time finite, got rate \(rate) Hz from \(start) s")
+            }
+        case .timestamps(let t):
+            guard t.count == sampleCount else {
+                throw CircuitFitError("\(what) has \(t.count) timestamps for \(sampleCount) samples")
+            }
+            if let bad = t.firstIndex(where: { !$0.isFinite }) {
+                throw CircuitFitError("\(what): timestamp \(bad) is \(t[bad]), expected a finite time in s")
+            }
+            if let back = t.indices.dropFirst().first(where: { t[$0] < t[$0 - 1] }) {
+                throw CircuitFitError("\(what): timestamps go backwards at sample \(back) (\(t[back - 1]) s then \(t[back]) s)")
+            }
+        }
+        return self
+    }
+}

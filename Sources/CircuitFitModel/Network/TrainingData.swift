@@ -1,0 +1,99 @@
+import CircuitFitCore
+
+/// The arrays one fit is trained (or validated) on: a chosen set of conditions of a dataset,
+/// stored time-major ([T, C, ·]) in Float32 for the model's workspace.
+///
+/// NaN policy: only the neural recordings may contain NaN (a missing sample, masked out of
+/// L_neural). Inputs, task targets and the time mask must be finite, or `init` throws.
+public struct TrainingData: Sendable {
+    /// Indices of the dataset conditions held here, in this order.
+    public let conditions: [Int]
+    /// T, time steps per condition.
+    public let steps: Int
+    /// I, K, M: input channels, outputs, recorded neurons.
+    public let inputCount: Int
+    public let outputCount: Int
+    public let recordedCount: Int
+    /// u[t, c, i], [T, C, I].
+    public let inputs: [Float]
+    /// z*[t, c, k], [T, C, K].
+    public let targets: [Float]
+    /// y*[t, c, m], [T, C, M], normalised recordings (see `prepareNeuralTargets`), NaN = missing.
+    public let neural: [Float]
+    /// w[t], [T], weight of step t in L_task (1 = counted, 0 = ignored).
+    public let timeMask: [Float]
+
+    /// Selects `conditions` (default: all) from dataset arrays in the dataset layout:
+    /// `inputs` [C,T,I], `targets` [C,T,K], `neural` [C,T,M] (nil = no recordings, M = 0),
+    /// `timeMask` [T] of non-negative weights, usually 0/1 (nil = all ones).
+    public init<S: BinaryFloatingPoint & Sendable>(
+        inputs: Array3<S>, targets: Array3<S>, neural: Array3<S>? = nil,
+        conditions: [Int]? = nil, timeMask: [Double]? = nil
+    ) throws {
+        let nC = inputs.d0, T = inputs.d1
+        guard targets.d0 == nC, targets.d1 == T else {
+            throw CircuitFitError("training data: targets are \(targets.shape), inputs are \(inputs.shape): conditions and steps must match")
+        }
+        if let neural, neural.d0 != nC || neural.d1 != T {
+            throw CircuitFitError("training data: neural targets are \(neural.shape), inputs are \(inputs.shape): conditions and steps must match")
+        }
+        guard T >= 1 else { throw CircuitFitError("training data: need at least one time step") }
+        let chosen = conditions ?? Array(0..<nC)
+        guard !chosen.isEmpty else { throw CircuitFitError("training data: no conditions selected") }
+        if let bad = chosen.first(where: { $0 < 0 || $0 >= nC }) {
+            throw CircuitFitError("training data: condition \(bad) out of range 0..<\(nC)")
+        }
+        guard Set(chosen).count == chosen.count else {
+            throw CircuitFitError("training data: duplicate conditions in \(chosen)")
+        }
+        let mask = timeMask ?? [Double](repeating: 1, count: T)
+        guard mask.count == T else {
+            throw CircuitFitError("training data: time mask has \(mask.count) entries for \(T) time steps")
+        }
+        guard mask.allSatisfy({ $0.isFinite && $0 >= 0 }), mask.contains(where: { $0 > 0 }) else {
+            throw CircuitFitError("training data: time mask must be finite, ≥ 0 and not all zero")
+        }
+
+        func timeMajor(_ a: Array3<S>, _ name: String, allowNaN: Bool) throws -> [Float] {
+            let X = a.d2
+            var out = [Float](repeating: 0, count: T * chosen.count * X)
+            for (ci, c) in chosen.enumerated() {
+                for t in 0..<T {
+                    for x in 0..<X {
+                        let v = a[c, t, x]
+                        if !allowNaN && !v.isFinite {
+                            throw CircuitFitError("training data: \(name) is \(v) at condition \(c), step \(t), channel \(x) (only neural recordings may contain NaN)")
+                        }
+                        if allowNaN && v.isInfinite {
+                            throw CircuitFitError("training data: neural target is \(v) at condition \(c), step \(t), neuron \(x) (use NaN for a missing sample)")
+                        }
+                        out[(t * chosen.count + ci) * X + x] = Float(v)
+                    }
+                }
+            }
+            return out
+        }
+        self.conditions = chosen
+        steps = T
+        inputCount = inputs.d2
+        outputCount = targets.d2
+        recordedCount = neural?.d2 ?? 0
+        self.inputs = try timeMajor(inputs, "inputs", allowNaN: false)
+        self.targets = try timeMajor(targets, "targets", allowNaN: false)
+        self.neural = try neural.map { try timeMajor($0, "neural", allowNaN: true) } ?? []
+        self.timeMask = mask.map(Float.init)
+    }
+
+    /// Throws if these arrays do not fit `spec`.
+    func check(against spec: RNNSpec) throws {
+        guard inputCount == spec.inputs else {
+            throw CircuitFitError("training data: \(inputCount) input channels, the model has \(spec.inputs)")
+        }
+        guard outputCount == spec.outputs else {
+            throw CircuitFitError("training data: \(outputCount) outputs, the model has \(spec.outputs)")
+        }
+        guard recordedCount == spec.recorded else {
+            throw CircuitFitError("training data: \(recordedCount) recorded neurons, the model expects \(spec.recorded)")
+        }
+    }
+}
