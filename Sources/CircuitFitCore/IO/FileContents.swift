@@ -6,7 +6,8 @@ import Darwin
 #endif
 
 /// Reads a whole file into memory with errors that name the path and the system's reason,
-/// e.g. "cannot read /x/dataset.npz: No such file or directory".
+/// e.g. "cannot read /x/dataset.npz: No such file or directory"; a file larger than the memory
+/// budget is refused before anything is allocated.
 public enum FileContents {
     /// The bytes of the file at `url`.
     public static func read(_ url: URL) throws -> [UInt8] {
@@ -20,9 +21,11 @@ public enum FileContents {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw failure(errno) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw failure(EISDIR) }
+        let size = max(Int(info.st_size), 0)
+        try MemoryBudget.current.require(size, for: "reading \(path) (\(MemoryBudget.format(size)) on disk)")
 
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(max(Int(info.st_size), 0))
+        bytes.reserveCapacity(size)
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { posixRead(descriptor, $0.baseAddress!, $0.count) }

@@ -58,6 +58,41 @@ public enum NPYFormat {
         return bytes
     }
 
+    /// How many bytes a `.npy` file holds, read from its first bytes.
+    enum DeclaredSize: Equatable {
+        /// The header is not complete yet: the first `length` bytes hold it.
+        case needsPrefix(Int)
+        /// Header and data together.
+        case total(Int)
+    }
+
+    /// The size a `.npy` file declares from its first bytes (magic, version, header), or nil when
+    /// they are not a readable `.npy` header (`decode` then says why). Lets a reader of
+    /// compressed data check the declared size before inflating the data.
+    static func declaredSize(_ prefix: ArraySlice<UInt8>) -> DeclaredSize? {
+        let bytes = Array(prefix)
+        guard bytes.count >= magic.count + 2 else { return .needsPrefix(12) }
+        guard Array(bytes[0..<magic.count]) == magic else { return nil }
+        let lengthSize: Int
+        switch bytes[6] {
+        case 1: lengthSize = 2
+        case 2, 3: lengthSize = 4
+        default: return nil
+        }
+        guard let length = lengthSize == 2 ? bytes.uint16LE(at: 8).map(Int.init) : bytes.uint32LE(at: 8).map(Int.init) else {
+            return .needsPrefix(8 + lengthSize)
+        }
+        let headerEnd = 8 + lengthSize + length
+        guard bytes.count >= headerEnd else { return .needsPrefix(headerEnd) }
+        guard let header = try? NPYHeader.parse(bytes[(8 + lengthSize)..<headerEnd], subject: ""),
+              let descr = header.descr, let type = try? ElementType(descr: descr, subject: ""),
+              let count = NPYArray.elementCount(of: header.shape),
+              case (let data, false) = count.multipliedReportingOverflow(by: type.size),
+              case (let total, false) = data.addingReportingOverflow(headerEnd)
+        else { return nil }
+        return .total(total)
+    }
+
     static func decode(_ bytes: [UInt8], subject: String) throws -> NPYArray {
         guard bytes.count >= magic.count + 2, Array(bytes[0..<magic.count]) == magic else {
             throw CircuitFitError("\(subject) is not a NumPy .npy array (it does not start with \\x93NUMPY)")

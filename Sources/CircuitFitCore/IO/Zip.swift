@@ -35,42 +35,4 @@ enum Zip {
             return UInt32(truncatingIfNeeded: crc)
         }
     }
-
-    /// Inflates raw deflate data (no zlib header) that must expand to exactly `expectedSize`
-    /// bytes; nil when the data is corrupt, ends early or is longer than declared.
-    static func inflateRaw(_ input: ArraySlice<UInt8>, expectedSize: Int) -> [UInt8]? {
-        var output = [UInt8](repeating: 0, count: max(expectedSize, 1))
-        var stream = z_stream()
-        guard inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            return nil
-        }
-        defer { inflateEnd(&stream) }
-        let finished = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target -> Bool in
-                let chunk = 1 << 30
-                var fedIn = 0, offeredOut = 0
-                while true {
-                    if stream.avail_in == 0 && fedIn < source.count {
-                        let length = min(source.count - fedIn, chunk)
-                        stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress! + fedIn)
-                        stream.avail_in = uInt(length)
-                        fedIn += length
-                    }
-                    if stream.avail_out == 0 && offeredOut < target.count {
-                        let length = min(target.count - offeredOut, chunk)
-                        stream.next_out = target.baseAddress! + offeredOut
-                        stream.avail_out = uInt(length)
-                        offeredOut += length
-                    }
-                    let before = (stream.total_in, stream.total_out)
-                    let status = inflate(&stream, Z_NO_FLUSH)
-                    if status == Z_STREAM_END { return true }
-                    guard status == Z_OK, (stream.total_in, stream.total_out) != before else { return false }
-                }
-            }
-        }
-        guard finished, stream.total_out == UInt(expectedSize) else { return nil }
-        if expectedSize == 0 { output.removeAll() }
-        return output
-    }
 }

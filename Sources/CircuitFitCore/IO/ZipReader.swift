@@ -2,6 +2,10 @@
 /// sizes and offsets, as NumPy's `savez` and `savez_compressed` write them. Sizes, offsets and
 /// CRC-32 come from the central directory; every read is bounds-checked, so a damaged file gives a
 /// `CircuitFitError` naming the file (and the entry), never a crash or a huge allocation.
+///
+/// Decompression bombs: before anything is inflated, the sizes the directory declares must fit
+/// the memory budget (`MemoryBudget`); a deflated entry is inflated a piece at a time and never
+/// past its declared size, and a `.npy` entry's own header must declare that same size.
 struct ZipReader {
     let bytes: [UInt8]
     /// The file's name for error messages, e.g. "dataset.npz".
@@ -25,17 +29,25 @@ struct ZipReader {
         var localHeaderOffset: Int
     }
 
-    func entries() throws -> [ZipEntry] {
+    /// Every entry, inflated. `decodedBytesPerByte` says how many bytes the caller will hold for
+    /// each uncompressed byte once it decodes the entries (for the memory check), and `budget`
+    /// is what may be used.
+    func entries(decodedBytesPerByte: Int = 3, budget: MemoryBudget = .current) throws -> [ZipEntry] {
         let directory = try findDirectory()
-        var entries: [ZipEntry] = []
+        var records: [EntryRecord] = []
         var cursor = directory.offset
         let end = directory.offset + directory.size
         for index in 0..<directory.entryCount {
             let (record, recordLength) = try readCentralRecord(at: cursor, end: end, index: index)
-            entries.append(try extract(record))
+            records.append(record)
             cursor += recordLength
         }
-        return entries
+        // What decoding every entry will hold at once, checked before anything is inflated.
+        let declared = MemorySize.sum(records.map(\.uncompressedSize))
+        try budget.require(
+            MemorySize.sum(bytes.count, MemorySize.product(declared, decodedBytesPerByte)),
+            for: "\(file): its arrays (\(MemoryBudget.format(declared)) uncompressed, as the ZIP directory declares)")
+        return try records.map(extract)
     }
 
     private func corrupt(_ problem: String) -> CircuitFitError {
@@ -188,10 +200,10 @@ struct ZipReader {
             data = Array(stored)
         case Zip.methodDeflated:
             // Deflate expands at most 1032-fold: a larger claim is damage, not data to allocate for.
-            guard record.uncompressedSize <= record.compressedSize * 1032 + 1024,
-                  let inflated = Zip.inflateRaw(stored, expectedSize: record.uncompressedSize)
-            else { throw corrupt("entry '\(name)' does not inflate to its declared size") }
-            data = inflated
+            guard record.uncompressedSize <= record.compressedSize * 1032 + 1024 else {
+                throw corrupt("entry '\(name)' declares \(record.uncompressedSize) bytes, more than its \(record.compressedSize) compressed bytes can hold")
+            }
+            data = try inflate(stored, record)
         default:
             throw CircuitFitError("\(file): entry '\(name)' uses ZIP compression method \(record.method); CircuitFit reads stored and deflated entries (numpy.savez, numpy.savez_compressed)")
         }
@@ -199,5 +211,51 @@ struct ZipReader {
             throw corrupt("entry '\(name)' fails its CRC-32 check")
         }
         return ZipEntry(name: name, bytes: data)
+    }
+
+    /// A deflated entry's bytes: inflated a piece at a time, never past the size the directory
+    /// declares; for a `.npy` entry, its header (read first) must declare that same size.
+    private func inflate(_ stored: ArraySlice<UInt8>, _ record: EntryRecord) throws -> [UInt8] {
+        let name = record.name, declared = record.uncompressedSize
+        let inflater: Inflater
+        do { inflater = try Inflater(stored, format: .raw) } catch { throw corrupt("entry '\(name)' cannot be inflated") }
+        func failure(_ error: Error) -> CircuitFitError {
+            switch error as? Inflater.Failure {
+            case .truncated?: return corrupt("entry '\(name)' is truncated (its deflate stream ends early)")
+            case .corrupt(let why)?: return corrupt("entry '\(name)' does not inflate (\(why))")
+            case nil: return error as? CircuitFitError ?? corrupt("entry '\(name)': \(error)")
+            }
+        }
+        var data: [UInt8] = []
+        do {
+            if name.hasSuffix(".npy") {
+                // the array header first: the size it declares must be the directory's
+                var wanted = min(declared, 128)
+                while true {
+                    try inflater.read(into: &data, upTo: wanted - data.count)
+                    guard let size = NPYFormat.declaredSize(data[...]) else { break }  // not a .npy: decoding says why
+                    switch size {
+                    case .total(let total):
+                        guard total == declared else {
+                            throw corrupt("entry '\(name)' has a .npy header that needs \(total) bytes but the ZIP directory declares \(declared)")
+                        }
+                    case .needsPrefix(let length):
+                        if length > data.count && length <= declared && !inflater.finished { wanted = length; continue }
+                    }
+                    break
+                }
+            }
+            data.reserveCapacity(declared)
+            while data.count < declared && !inflater.finished {
+                try inflater.read(into: &data, upTo: min(declared - data.count, 1 << 24))
+            }
+            guard data.count == declared else {
+                throw corrupt("entry '\(name)' inflates to \(data.count) bytes but the ZIP directory declares \(declared)")
+            }
+            if try inflater.hasMore() {
+                throw corrupt("entry '\(name)' inflates to more than the \(declared) bytes the ZIP directory declares")
+            }
+        } catch { throw failure(error) }
+        return data
     }
 }
