@@ -6,9 +6,11 @@ import Darwin
 #endif
 
 /// Writes output files atomically: the bytes go to a hidden temporary file in the target's folder
-/// (`.<name>.<random>.tmp`), are flushed to disk with fsync, and then rename(2) puts the file in
-/// place. A reader (or a crashed run) therefore sees the old file or the new one, never half of
-/// one. On failure the temporary file is removed and the error names the target path.
+/// (`.<name>.<pid>-<random>.tmp`), are flushed to disk with fsync, and then rename(2) puts the
+/// file in place. A reader (or a crashed run) therefore sees the old file or the new one, never
+/// half of one. On failure the temporary file is removed and the error names the target path;
+/// the temporary files of a killed writer (its pid no longer running) are removed by the next
+/// write of the same file.
 public enum AtomicFile {
     /// Writes `data` to `url`, replacing any existing file.
     public static func write(_ data: Data, to url: URL) throws {
@@ -39,6 +41,7 @@ public enum AtomicFile {
             CircuitFitError("cannot write \(target): \(String(cString: strerror(code)))")
         }
         let folder = url.deletingLastPathComponent().path
+        removeStaleTemporaries(in: folder, for: url.lastPathComponent)
         let (descriptor, temporary) = try createTemporaryFile(in: folder, for: url.lastPathComponent, failure: failure)
         var closed = false
         do {
@@ -63,14 +66,12 @@ public enum AtomicFile {
         syncFolder(folder)
     }
 
-    /// Opens a new `.<name>.<random>.tmp` in `folder` for writing, never reusing an existing file.
+    /// Opens a new `.<name>.<pid>-<random>.tmp` in `folder` for writing, never reusing an existing file.
     private static func createTemporaryFile(
         in folder: String, for name: String, failure: (Int32) -> CircuitFitError
     ) throws -> (Int32, String) {
-        var generator = SystemRandomNumberGenerator()
         for _ in 0..<100 {
-            let suffix = String(generator.next() as UInt64, radix: 16)
-            let path = (folder.isEmpty ? "." : folder) + "/.\(name).\(suffix).tmp"
+            let path = (folder.isEmpty ? "." : folder) + "/.\(name).\(OwnerTag.mine().text).tmp"
             let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if descriptor >= 0 { return (descriptor, path) }
             if errno != EEXIST { throw failure(errno) }
@@ -78,12 +79,11 @@ public enum AtomicFile {
         throw failure(EEXIST)
     }
 
-    /// Flushes the folder entry so the rename itself survives a power cut (best effort).
-    private static func syncFolder(_ folder: String) {
-        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+    /// Removes the temporary files of `name` in `folder` whose writer is no longer running.
+    static func removeStaleTemporaries(in folder: String, for name: String) {
+        for (entry, tag) in OwnerTag.entries(in: folder, prefix: ".\(name).", suffix: ".tmp") where !tag.ownerIsAlive {
+            unlink((folder.isEmpty ? "." : folder) + "/" + entry)
+        }
     }
 }
 
