@@ -41,29 +41,30 @@ public struct FitMetrics: Codable, Equatable, Sendable {
     public var ccaMeanRelative: Double?
     public var procrustesAngularRelative: Double?
     public var heldoutNeuronR2Relative: Double?
-    /// Every key is written, absent values as null, so scripts can rely on the keys.
+    /// Every key is written, absent and non-finite values as null, so scripts can rely on the
+    /// keys and every JSON reader can read the file.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(population, forKey: .population)
         try c.encode(populationNeurons, forKey: .populationNeurons)
         try c.encode(recordedNeurons, forKey: .recordedNeurons)
         try c.encode(heldoutNeurons, forKey: .heldoutNeurons)
-        try c.encode(outputNMSETrain, forKey: .outputNMSETrain)
-        try c.encode(outputNMSEHeldout, forKey: .outputNMSEHeldout)
-        try c.encode(outputNMSEExcluded, forKey: .outputNMSEExcluded)
-        try c.encode(ccaMean, forKey: .ccaMean)
-        try c.encode(ccaMeanHeldout, forKey: .ccaMeanHeldout)
-        try c.encode(canonicalCorrelations, forKey: .canonicalCorrelations)
-        try c.encode(procrustesDistance, forKey: .procrustesDistance)
-        try c.encode(procrustesAngularDistance, forKey: .procrustesAngularDistance)
-        try c.encode(heldoutNeuronR2, forKey: .heldoutNeuronR2)
-        try c.encode(heldoutNeuronR2PerNeuronMean, forKey: .heldoutNeuronR2PerNeuronMean)
-        try c.encode(recordedNMSETrain, forKey: .recordedNMSETrain)
-        try c.encode(recordedNMSEHeldout, forKey: .recordedNMSEHeldout)
+        try c.encodeFinite(outputNMSETrain, forKey: .outputNMSETrain)
+        try c.encodeFinite(outputNMSEHeldout, forKey: .outputNMSEHeldout)
+        try c.encodeFinite(outputNMSEExcluded, forKey: .outputNMSEExcluded)
+        try c.encodeFinite(ccaMean, forKey: .ccaMean)
+        try c.encodeFinite(ccaMeanHeldout, forKey: .ccaMeanHeldout)
+        try c.encodeFinite(canonicalCorrelations, forKey: .canonicalCorrelations)
+        try c.encodeFinite(procrustesDistance, forKey: .procrustesDistance)
+        try c.encodeFinite(procrustesAngularDistance, forKey: .procrustesAngularDistance)
+        try c.encodeFinite(heldoutNeuronR2, forKey: .heldoutNeuronR2)
+        try c.encodeFinite(heldoutNeuronR2PerNeuronMean, forKey: .heldoutNeuronR2PerNeuronMean)
+        try c.encodeFinite(recordedNMSETrain, forKey: .recordedNMSETrain)
+        try c.encodeFinite(recordedNMSEHeldout, forKey: .recordedNMSEHeldout)
         try c.encode(untrained, forKey: .untrained)
-        try c.encode(ccaMeanRelative, forKey: .ccaMeanRelative)
-        try c.encode(procrustesAngularRelative, forKey: .procrustesAngularRelative)
-        try c.encode(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
+        try c.encodeFinite(ccaMeanRelative, forKey: .ccaMeanRelative)
+        try c.encodeFinite(procrustesAngularRelative, forKey: .procrustesAngularRelative)
+        try c.encodeFinite(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
     }
 
 
@@ -105,6 +106,55 @@ public struct BaselineMetrics: Codable, Equatable, Sendable {
         case canonicalCorrelations = "canonical_correlations"
         case procrustesAngularDistance = "procrustes_angular_distance"
         case heldoutNeuronR2 = "heldout_neuron_r2"
+    }
+
+    /// Non-finite values as null (see `FitMetrics.encode`).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeFinite(outputNMSEHeldout, forKey: .outputNMSEHeldout)
+        try c.encodeFinite(ccaMean, forKey: .ccaMean)
+        try c.encodeFinite(canonicalCorrelations, forKey: .canonicalCorrelations)
+        try c.encodeFinite(procrustesAngularDistance, forKey: .procrustesAngularDistance)
+        try c.encodeFinite(heldoutNeuronR2, forKey: .heldoutNeuronR2)
+    }
+}
+
+extension BaselineMetrics {
+    /// Reads null as NaN where a number is required.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            outputNMSEHeldout: try c.decodeFiniteIfPresent(.outputNMSEHeldout), ccaMean: try c.decodeFinite(.ccaMean),
+            canonicalCorrelations: try c.decodeFiniteList(.canonicalCorrelations),
+            procrustesAngularDistance: try c.decodeFinite(.procrustesAngularDistance), heldoutNeuronR2: try c.decodeFiniteIfPresent(.heldoutNeuronR2))
+    }
+}
+
+extension FitMetrics {
+    /// Reads null as NaN where a number is required (the file writes non-finite values as null).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            population: try c.decode(String.self, forKey: .population),
+            populationNeurons: try c.decode(Int.self, forKey: .populationNeurons),
+            recordedNeurons: try c.decode(Int.self, forKey: .recordedNeurons),
+            heldoutNeurons: try c.decode(Int.self, forKey: .heldoutNeurons),
+            outputNMSETrain: try c.decodeFinite(.outputNMSETrain),
+            outputNMSEHeldout: try c.decodeFiniteIfPresent(.outputNMSEHeldout),
+            outputNMSEExcluded: try c.decodeFiniteIfPresent(.outputNMSEExcluded),
+            ccaMean: try c.decodeFinite(.ccaMean),
+            ccaMeanHeldout: try c.decodeFiniteIfPresent(.ccaMeanHeldout),
+            canonicalCorrelations: try c.decodeFiniteList(.canonicalCorrelations),
+            procrustesDistance: try c.decodeFinite(.procrustesDistance),
+            procrustesAngularDistance: try c.decodeFinite(.procrustesAngularDistance),
+            heldoutNeuronR2: try c.decodeFiniteIfPresent(.heldoutNeuronR2),
+            heldoutNeuronR2PerNeuronMean: try c.decodeFiniteIfPresent(.heldoutNeuronR2PerNeuronMean),
+            recordedNMSETrain: try c.decodeFiniteIfPresent(.recordedNMSETrain),
+            recordedNMSEHeldout: try c.decodeFiniteIfPresent(.recordedNMSEHeldout),
+            untrained: try c.decodeIfPresent(BaselineMetrics.self, forKey: .untrained),
+            ccaMeanRelative: try c.decodeFiniteIfPresent(.ccaMeanRelative),
+            procrustesAngularRelative: try c.decodeFiniteIfPresent(.procrustesAngularRelative),
+            heldoutNeuronR2Relative: try c.decodeFiniteIfPresent(.heldoutNeuronR2Relative))
     }
 }
 
