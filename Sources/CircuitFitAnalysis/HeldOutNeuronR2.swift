@@ -113,6 +113,7 @@ public struct HeldOutNeuronR2: Sendable {
     /// The same score on `[C, T, H]` model rates and `[C, T, N]` circuit rates: the circuit
     /// neurons listed in `neurons` (typically those not recorded) are predicted; the map is fitted
     /// on all time steps of `trainingConditions` and scored on those of `heldOutConditions`.
+    /// Neurons with a missing sample (NaN) on those conditions are left out (`MissingSamples`).
     public func score(
         modelRates: Array3<Double>, circuitRates: Array3<Double>, neurons: [Int],
         trainingConditions: [Int], heldOutConditions: [Int]
@@ -121,6 +122,11 @@ public struct HeldOutNeuronR2: Sendable {
             throw CircuitFitError("held-out neuron R²: model rates have shape \(modelRates.shape) but circuit rates \(circuitRates.shape); conditions and time steps must match")
         }
         guard !neurons.isEmpty else { throw CircuitFitError("held-out neuron R²: no target neurons given") }
+        let complete = MissingSamples.completeChannels(circuitRates, conditions: trainingConditions + heldOutConditions, among: neurons)
+        guard !complete.isEmpty else {
+            throw CircuitFitError("held-out neuron R²: each of the \(neurons.count) target neurons has a missing (NaN) sample on the training or held-out conditions")
+        }
+        let neurons = complete
         return try score(
             trainingRates: stackConditions(modelRates, conditions: trainingConditions),
             trainingNeurons: stackConditions(circuitRates, conditions: trainingConditions, channels: neurons),

@@ -7,7 +7,8 @@ import CircuitFitCore
 ///
 /// Inputs are `[C, T, H]` model rates and `[C, T, N]` circuit rates; all time steps of the listed
 /// conditions are stacked into `(conditions·T, H)` and `(conditions·T, N)` matrices
-/// (`stackConditions`), so both populations are compared over the same samples.
+/// (`stackConditions`), so both populations are compared over the same samples. Circuit neurons
+/// with a missing sample (NaN) on those conditions are left out (`MissingSamples`).
 public struct DynamicsSimilarity: Sendable {
     /// Principal components kept from each population.
     public var components: Int
@@ -20,9 +21,13 @@ public struct DynamicsSimilarity: Sendable {
             throw CircuitFitError(
                 "dynamics similarity: model rates have shape \(modelRates.shape) but circuit rates \(circuitRates.shape); conditions and time steps must match")
         }
+        let complete = MissingSamples.completeChannels(circuitRates, conditions: conditions)
+        guard !complete.isEmpty else {
+            throw CircuitFitError("dynamics similarity: each of the \(circuitRates.d2) neurons has a missing (NaN) sample on the scored conditions; CCA and Procrustes use only neurons with a value at every time step")
+        }
         return try score(
             model: stackConditions(modelRates, conditions: conditions),
-            circuit: stackConditions(circuitRates, conditions: conditions))
+            circuit: stackConditions(circuitRates, conditions: conditions, channels: complete.count == circuitRates.d2 ? nil : complete))
     }
 
     /// Similarity between stacked `(samples, H)` model rates and `(samples, N)` circuit rates.

@@ -59,7 +59,36 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Bounds on the loop counts the ratios of time constants set (checked by `validate`).
+    public static let maximumSubsteps = 1000
+    public static let maximumSteps = 1_000_000
+    public static let maximumIntegrationSteps = 10_000_000
+
     public var excitatoryCount: Int { Int((Double(neurons) * excitatoryFraction).rounded()) }
+
+    /// The number of conditions: training angles, and as many held-out ones if included.
+    public var conditionCount: Int { includeHeldOutAngles ? MemorySize.product(trainingAngles, 2) : trainingAngles }
+
+    /// Bytes `generateCircuit` holds at once, about: ~12 N×N matrices of the stability
+    /// optimisation (W, its Schur form and vectors, both Lyapunov solutions, the gradient…), the
+    /// rates [C, T, N] in about six copies (simulation, dataset, its file form, the PCA of the
+    /// summary) and the muscle arrays [C, T, K]. Saturates at `Int.max`. Call after `validate`.
+    public var memoryEstimate: Int {
+        let steps = preparatorySteps + movementSteps
+        let square = MemorySize.product(neurons, neurons, 8, 12)
+        let rates = MemorySize.product(conditionCount, steps, neurons, 8, 6)
+        let muscleArrays = MemorySize.product(conditionCount, steps, muscles, 8, 6)
+        let readout = MemorySize.product(muscles, neurons, 8, 4)
+        return MemorySize.sum(square, rates, muscleArrays, readout)
+    }
+
+    /// Throws "a circuit of N = … neurons … needs about X; this machine has Y available" when the
+    /// circuit would not fit in memory (after `validate`).
+    public func requireMemory(budget: MemoryBudget = .current) throws {
+        try budget.require(
+            memoryEstimate,
+            for: "a circuit of N = \(neurons) neurons with \(conditionCount) conditions × \(preparatorySteps + movementSteps) steps and \(muscles) muscles")
+    }
     public var preparatorySteps: Int { Int((preparatoryMs / dtMs).rounded()) }
     public var movementSteps: Int { Int((movementMs / dtMs).rounded()) }
 
@@ -67,6 +96,7 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         func need(_ ok: Bool, _ what: String) throws { if !ok { throw CircuitFitError("config: \(what)") } }
         try need(neurons >= 4, "neurons must be at least 4, got \(neurons)")
+        try need(neurons <= 1 << 31, "neurons must be at most 2147483648, got \(neurons)")
         try need(excitatoryFraction > 0 && excitatoryFraction < 1, "excitatoryFraction must be in (0, 1), got \(excitatoryFraction)")
         try need(excitatoryCount >= 1 && excitatoryCount < neurons, "excitatoryFraction \(excitatoryFraction) leaves no E or no I neurons")
         try need(connectionProbability > 0 && connectionProbability < 1, "connectionProbability must be in (0, 1), got \(connectionProbability)")
@@ -77,10 +107,26 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
         try need(inhibitoryDensity > 0 && inhibitoryDensity <= 1, "inhibitoryDensity must be in (0, 1], got \(inhibitoryDensity)")
         try need(tauMs > 0, "tauMs must be > 0, got \(tauMs)")
         try need(r0Hz > 0 && rmaxHz > r0Hz, "need 0 < r0Hz < rmaxHz, got r0Hz \(r0Hz), rmaxHz \(rmaxHz)")
+        for (name, value) in [("excitatoryFraction", excitatoryFraction), ("connectionProbability", connectionProbability),
+                              ("initialSpectralRadius", initialSpectralRadius), ("inhibitionRatio", inhibitionRatio),
+                              ("learningRate", learningRate), ("targetSpectralAbscissa", targetSpectralAbscissa),
+                              ("inhibitoryDensity", inhibitoryDensity), ("tauMs", tauMs), ("r0Hz", r0Hz), ("rmaxHz", rmaxHz),
+                              ("integrationStepMs", integrationStepMs), ("dtMs", dtMs), ("preparatoryMs", preparatoryMs),
+                              ("movementMs", movementMs), ("preparatoryNormPerSqrtN", preparatoryNormPerSqrtN),
+                              ("readoutRidge", readoutRidge), ("muscleAmplitude", muscleAmplitude)] {
+            try need(value.isFinite, "\(name) must be a finite number, got \(value)")
+        }
         try need(integrationStepMs > 0 && dtMs >= integrationStepMs, "need 0 < integrationStepMs ≤ dtMs, got \(integrationStepMs), \(dtMs)")
+        // ratios that set loop counts, bounded before they become Ints
         let ratio = dtMs / integrationStepMs
+        try need(ratio <= Double(Self.maximumSubsteps), "dtMs / integrationStepMs = \(dtMs) / \(integrationStepMs) = \(ratio) RK4 steps per data step, at most \(Self.maximumSubsteps) allowed")
         try need(abs(ratio - ratio.rounded()) < 1e-9, "dtMs \(dtMs) must be a whole multiple of integrationStepMs \(integrationStepMs)")
         try need(preparatoryMs >= dtMs && movementMs >= dtMs, "preparatoryMs and movementMs must be at least dtMs")
+        for (name, ms) in [("preparatoryMs", preparatoryMs), ("movementMs", movementMs)] {
+            try need(ms / dtMs <= Double(Self.maximumSteps), "\(name) / dtMs = \(ms) / \(dtMs) = \(ms / dtMs) time steps, at most \(Self.maximumSteps) allowed")
+        }
+        let integration = (movementMs / dtMs).rounded() * ratio.rounded()
+        try need(integration <= Double(Self.maximumIntegrationSteps), "movementMs / integrationStepMs = \(movementMs) / \(integrationStepMs) = \(integration) RK4 steps per condition, at most \(Self.maximumIntegrationSteps) allowed")
         try need(trainingAngles >= 1, "trainingAngles must be ≥ 1, got \(trainingAngles)")
         try need(preparatoryNormPerSqrtN > 0, "preparatoryNormPerSqrtN must be > 0")
         try need(muscles >= 1, "muscles must be ≥ 1, got \(muscles)")

@@ -36,6 +36,7 @@ public struct GeneratedCircuit: Sendable {
 /// optimisation → preparatory states → RK4 simulation → fitted muscle readout → dataset.
 public func generateCircuit(_ config: CircuitConfig, progress: StabilityProgress? = nil) throws -> GeneratedCircuit {
     try config.validate()
+    try config.requireMemory()
     let root = SeededRandom(seed: config.seed)
     var networkRandom = root.derived(1)
     var muscleRandom = root.derived(2)
@@ -130,5 +131,5 @@ public func generateCircuit(_ config: CircuitConfig, progress: StabilityProgress
         gramianEnergies: Array(prep.energies.prefix(10)), preparatoryStates: x0, readout: readout,
         desiredTargets: desired, dataset: dataset, readoutR2Training: r2(trainIdx), readoutR2HeldOut: r2(heldIdx),
         rateNormInitial: normInitial, rateNormPeak: normPeak, rateNormPeakMs: peakMs, peakAbsRateHz: peakAbs,
-        topPCVarianceFractions: try PCA(components: 10).fit(stackConditions(rates, conditions: trainIdx)).explainedVarianceRatio)
+        topPCVarianceFractions: try PCA(components: min(10, n, trainIdx.count * steps)).fit(stackConditions(rates, conditions: trainIdx)).explainedVarianceRatio)
 }

@@ -6,6 +6,9 @@ import CircuitFitAnalysis
 /// The files a fit writes (interface.md): `model.npz`, `metrics.json`, `history.csv`,
 /// `config.json`, and while it runs `checkpoint.npz`.
 public enum FitOutputs {
+    /// Every name a fit's output folder may hold.
+    public static let fileNames: Set<String> = ["model.npz", "metrics.json", "history.csv", "config.json", "checkpoint.npz"]
+
     /// history.csv: one row per iteration.
     public static func historyCSV(_ history: [HistoryEntry]) -> String {
         var s = "iteration,loss_total,loss_task,loss_neural,loss_validation,seconds\n"
@@ -20,8 +23,10 @@ public enum FitOutputs {
     /// Runs `fitModel`, saving `checkpoint.npz` in `folder` every `config.checkpointEvery`
     /// iterations. A diverging fit keeps its last good parameters in `checkpoint.npz` (and its
     /// history in `history.csv`) and becomes an error that names the iteration and the file.
+    /// `reportedFolder` is the folder the error message names (where the checkpoint ends up, when
+    /// `folder` is a staging folder that is moved there); default `folder`.
     public static func fitWithCheckpoints(
-        dataset: ReachDataset, config: FitConfig, folder: URL, progress: ((TrainingProgress) -> Void)? = nil
+        dataset: ReachDataset, config: FitConfig, folder: URL, reportedFolder: URL? = nil, progress: ((TrainingProgress) -> Void)? = nil
     ) throws -> FittedModel {
         let checkpointURL = folder.appendingPathComponent("checkpoint.npz")
         let model = try fitModel(
@@ -30,7 +35,8 @@ public enum FitOutputs {
         if let error = model.training?.error {
             try AtomicFile.write(model.archive().encoded(), to: checkpointURL)
             try AtomicFile.writeText(historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
-            throw CircuitFitError("\(error.message); the last good parameters are in \(checkpointURL.path)")
+            let reported = (reportedFolder ?? folder).appendingPathComponent("checkpoint.npz")
+            throw CircuitFitError("\(error.message); the last good parameters are in \(reported.path)")
         }
         return model
     }
@@ -43,20 +49,19 @@ public enum FitOutputs {
             split: model.split)
     }
 
-    /// Writes every output of a finished fit into `folder` (all or nothing).
+    /// Writes every output of a finished fit into `out` (a staged folder: the caller commits it)
+    /// and removes the checkpoint.
     public static func write(
         _ model: FittedModel, metrics: FitMetrics, config: FitConfig, dataset: String,
-        lambdaSelection: LambdaSelection? = nil, to folder: URL
+        lambdaSelection: LambdaSelection? = nil, into out: inout OutputFolder
     ) throws {
-        try OutputFolder.transaction(folder) { out in
-            try out.write(model.archive(), to: "model.npz")
-            try out.writeJSON(metrics, to: "metrics.json")
-            try out.writeText(historyCSV(model.training?.history ?? []), to: "history.csv")
-            var record = FitRecord(config: config, dataset: dataset, model: model)
-            record.lambdaSelection = lambdaSelection
-            try out.writeJSON(record, to: "config.json")
-        }
-        try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
+        try out.write(model.archive(), to: "model.npz")
+        try out.writeJSON(metrics, to: "metrics.json")
+        try out.writeText(historyCSV(model.training?.history ?? []), to: "history.csv")
+        var record = FitRecord(config: config, dataset: dataset, model: model)
+        record.lambdaSelection = lambdaSelection
+        try out.writeJSON(record, to: "config.json")
+        try? FileManager.default.removeItem(at: out.file("checkpoint.npz"))
     }
 }
 

@@ -182,6 +182,9 @@ public func evaluateModel(
     guard spec.inputs == dataset.inputCount, spec.outputs == dataset.outputCount else {
         throw CircuitFitError("model has \(spec.inputs) inputs and \(spec.outputs) outputs but the dataset has \(dataset.inputCount) inputs and \(dataset.outputCount) targets")
     }
+    guard abs(spec.dtMs - dataset.dtMs) <= 1e-9 * max(spec.dtMs, dataset.dtMs) else {
+        throw CircuitFitError("the model steps dt_ms = \(spec.dtMs) but the dataset's time step is dt_ms = \(dataset.dtMs): was it fitted to another dataset?")
+    }
     guard let own = dataset.neuralData else { throw CircuitFitError("dataset has no neural data to score against") }
     if let bad = recording.neurons.first(where: { $0 < 0 || $0 >= own.d2 }) {
         throw CircuitFitError("model's recorded neuron \(bad) is outside the dataset's \(own.d2) neurons: was it fitted to another dataset?")
@@ -200,15 +203,18 @@ public func evaluateModel(
     let recordedSet = Set(reference?.recordedNeurons ?? recording.neurons)
     let unrecorded = (0..<population.d2).filter { !recordedSet.contains($0) }
     let similarity = DynamicsSimilarity(components: components)
-    let hasNaN = population.data.contains { $0.isNaN }
+    // held-out-neuron R²: over the unrecorded neurons without missing samples (MissingSamples);
+    // undefined (nil) when none of them varies on the held-out conditions
+    let scoredNeurons = heldC.isEmpty ? unrecorded : MissingSamples.completeChannels(population, conditions: trainC + heldC, among: unrecorded)
+    let r2Defined = !heldC.isEmpty && scoredNeurons.contains { varies(population, channel: $0, conditions: heldC) }
 
     func scores(_ r: Array3<Double>, _ z: Array3<Double>) throws -> (sim: SimilarityScores, simHeld: SimilarityScores?, r2: HeldOutR2Result?, nmseHeld: Double?) {
         let s = try similarity.score(modelRates: r, circuitRates: population, conditions: trainC)
         let sh = heldC.isEmpty ? nil : try similarity.score(modelRates: r, circuitRates: population, conditions: heldC)
         var r2: HeldOutR2Result? = nil
-        if !heldC.isEmpty && !unrecorded.isEmpty && !hasNaN {
+        if r2Defined {
             r2 = try HeldOutNeuronR2().score(
-                modelRates: r, circuitRates: population, neurons: unrecorded, trainingConditions: trainC, heldOutConditions: heldC)
+                modelRates: r, circuitRates: population, neurons: scoredNeurons, trainingConditions: trainC, heldOutConditions: heldC)
         }
         let nh = heldC.isEmpty ? nil : try normalizedMSE(predicted: z, target: dataset.targets, conditions: heldC)
         return (s, sh, r2, nh)
@@ -247,7 +253,7 @@ public func evaluateModel(
     let excludedNMSE = split.excluded.isEmpty ? nil : try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: split.excluded)
     return FitMetrics(
         population: reference != nil ? "reference" : dataset.rates != nil ? "circuit" : "recorded", populationNeurons: population.d2,
-        recordedNeurons: recording.neurons.count, heldoutNeurons: unrecorded.count,
+        recordedNeurons: recording.neurons.count, heldoutNeurons: scoredNeurons.count,
         outputNMSETrain: try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: trainC),
         outputNMSEHeldout: trained.nmseHeld, outputNMSEExcluded: excludedNMSE,
         ccaMean: trained.sim.ccaMean, ccaMeanHeldout: trained.simHeld?.ccaMean,
@@ -262,6 +268,20 @@ public func evaluateModel(
             guard let t = trained.r2?.pooledR2, let f = b.heldoutNeuronR2 else { return nil }
             return relativeToFloor(t, floor: f)
         })
+}
+
+/// Whether `array[·, ·, channel]` takes more than one value on the steps of `conditions` (NaN ignored).
+func varies(_ array: Array3<Double>, channel: Int, conditions: [Int]) -> Bool {
+    var first: Double? = nil
+    for c in conditions {
+        for t in 0..<array.d1 {
+            let v = array[c, t, channel]
+            if v.isNaN { continue }
+            if let f = first, f != v { return true }
+            first = first ?? v
+        }
+    }
+    return false
 }
 
 /// The model's prediction of recorded neuron m's normalised rate at (c, t).

@@ -15,6 +15,9 @@ public struct SavedModel: Sendable {
     public var neuronScale: [Double]
     /// Conditions the fit minimised its loss on, and those it set aside (see ConditionSplit).
     public var split: ConditionSplit?
+    /// Whether the file records `dt_ms` (files of CircuitFit 0.1 before it was added do not; the
+    /// spec then assumes 5 ms, and `evaluate` takes the dataset's step instead).
+    public var recordsTimeStep: Bool = true
 }
 
 extension FittedModel {
@@ -59,8 +62,17 @@ extension SavedModel {
         guard alpha > 0 && alpha <= 1 else { throw CircuitFitError("\(file): alpha must be in (0, 1], got \(alpha)") }
         let neurons = try a.intVector("recorded_neurons", dims: "[M]")
         let m = neurons.count
+        if let repeated = Self.firstRepeated(neurons) {
+            throw CircuitFitError("\(file): recorded_neurons lists neuron \(repeated) more than once")
+        }
         let offset = try a.vector("neuron_offset", count: m, dims: "[M]")
         let scale = try a.vector("neuron_scale", count: m, dims: "[M]")
+        if let bad = offset.firstIndex(where: { !$0.isFinite }) {
+            throw CircuitFitError("\(file): neuron_offset[\(bad)] is \(offset[bad]), expected a finite number (Hz)")
+        }
+        if let bad = scale.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+            throw CircuitFitError("\(file): neuron_scale[\(bad)] is \(scale[bad]), expected a positive number (Hz): recordings are divided by it")
+        }
         let linear = a["D"] != nil
         var blocks: [ParameterBlock: [Float]] = [
             .J: j.data.map(Float.init), .B: b.data.map(Float.init), .b: bias.map(Float.init),
@@ -77,20 +89,51 @@ extension SavedModel {
             }
         }
         let dt = a["dt_ms"] == nil ? 5 : try a.scalar("dt_ms")
+        guard dt > 0 && dt.isFinite else { throw CircuitFitError("\(file): dt_ms must be > 0, got \(dt)") }
+        if a["tau_ms"] != nil {
+            let tau = try a.scalar("tau_ms")
+            guard tau > 0, abs(dt / tau - alpha) <= 1e-6 * alpha else {
+                throw CircuitFitError("\(file): alpha = \(alpha) but dt_ms / tau_ms = \(dt) / \(tau) = \(dt / tau); the file is inconsistent")
+            }
+        }
         spec = RNNSpec(
             hidden: h, inputs: b.cols, outputs: c.rows, recorded: m, mapping: linear ? .linear : .identity,
             recordedUnits: linear ? nil : units, dtMs: dt, tauMs: dt / alpha)
         try spec.validate()
         parameters = try RNNParameters(layout: spec.layout, blocks: blocks)
+        for (name, values) in blocks.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw CircuitFitError("\(file): array '\(name.rawValue)' has a non-finite value (\(values[bad])) at flat index \(bad)")
+            }
+        }
+        recordsTimeStep = a["dt_ms"] != nil
         recordedNeurons = neurons
         neuronOffset = offset
         neuronScale = scale
         if a["fit_conditions"] != nil {
-            split = ConditionSplit(
-                fit: try a.intVector("fit_conditions"), validation: try a.intVector("validation_conditions"),
-                excluded: try a.intVector("excluded_conditions"), heldOut: try a.intVector("heldout_conditions"))
+            let parts = [
+                ("fit_conditions", try a.intVector("fit_conditions")), ("validation_conditions", try a.intVector("validation_conditions")),
+                ("excluded_conditions", try a.intVector("excluded_conditions")), ("heldout_conditions", try a.intVector("heldout_conditions")),
+            ]
+            guard !parts[0].1.isEmpty else { throw CircuitFitError("\(file): fit_conditions is empty") }
+            var seen: [Int: String] = [:]
+            for (name, conditions) in parts {
+                for c in conditions {
+                    guard c >= 0 else { throw CircuitFitError("\(file): \(name) holds \(c), expected condition indices ≥ 0") }
+                    if let other = seen.updateValue(name, forKey: c) {
+                        throw CircuitFitError("\(file): condition \(c) is in both \(other) and \(name)")
+                    }
+                }
+            }
+            split = ConditionSplit(fit: parts[0].1, validation: parts[1].1, excluded: parts[2].1, heldOut: parts[3].1)
         } else {
             split = nil
         }
+    }
+
+    /// The first value that appears twice, or nil.
+    static func firstRepeated(_ values: [Int]) -> Int? {
+        var seen = Set<Int>()
+        return values.first { !seen.insert($0).inserted }
     }
 }

@@ -12,6 +12,8 @@ public struct BinGrid: Sendable, Equatable {
     public var count: Int
     /// Fraction of a bin within which a time counts as on the next edge.
     public static let edgeTolerance = 1e-6
+    /// The most bins a window may have.
+    public static let maximumBins = 1_000_000
 
     public init(startMs: Double, binMs: Double, count: Int) {
         self.startMs = startMs; self.binMs = binMs; self.count = count

@@ -15,16 +15,19 @@ public struct GaussianSmoother: Sendable {
     public init(sdMs: Double, binMs: Double) {
         let sd = sdMs / binMs
         guard sd > 0 else { weights = [1]; return }
-        let halfWidth = Int((4 * sd).rounded(.up))
+        // a kernel wider than the longest window (BinGrid.maximumBins) reaches no further bin
+        let halfWidth = Int(min((4 * sd).rounded(.up), Double(BinGrid.maximumBins)))
         weights = (0...halfWidth).map { exp(-Double($0 * $0) / (2 * sd * sd)) }
     }
 
     public var isIdentity: Bool { weights.count == 1 }
+    /// Bins the kernel reaches on each side (0 = no smoothing).
+    public var halfWidth: Int { weights.count - 1 }
 
     /// The smoothed series.
     public func smooth(_ series: [Double]) -> [Double] {
         guard !isIdentity else { return series }
-        let n = series.count, half = weights.count - 1
+        let n = series.count, half = min(weights.count - 1, max(n - 1, 0))
         return (0..<n).map { t in
             var sum = 0.0, weight = 0.0
             for j in max(-half, -t)...min(half, n - 1 - t) {

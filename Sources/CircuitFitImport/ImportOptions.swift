@@ -67,13 +67,16 @@ public struct ImportOptions: Codable, Equatable, Sendable {
         }
         try need(!conditionColumn.isEmpty, "conditionColumn must name a trials column")
         try need(!alignTo.isEmpty, "alignTo must name a trials column of event times")
-        try need(binMs > 0 && binMs.isFinite, "binMs must be > 0, got \(binMs)")
+        try need(binMs >= ReachDataset.timeStepRangeMs.lowerBound && binMs <= ReachDataset.timeStepRangeMs.upperBound,
+                 "binMs must be between \(ReachDataset.timeStepRangeMs.lowerBound) and \(ReachDataset.timeStepRangeMs.upperBound) ms (the dataset's dt_ms), got \(binMs)")
         try need(windowStartMs.isFinite && windowEndMs.isFinite && windowEndMs > windowStartMs,
                  "the window must have end > start, got \(windowStartMs)…\(windowEndMs) ms")
         let bins = (windowEndMs - windowStartMs) / binMs
+        // bounded before `binCount` converts it to an Int
+        try need(bins.isFinite && bins <= Double(BinGrid.maximumBins),
+                 "the window \(windowStartMs)…\(windowEndMs) ms holds \(bins) bins of \(binMs) ms, at most \(BinGrid.maximumBins) allowed")
         try need(abs(bins - bins.rounded()) <= 1e-9 * max(1, bins),
                  "the window \(windowStartMs)…\(windowEndMs) ms is \(bins) bins of \(binMs) ms, expected a whole number")
-        try need(binCount <= 1_000_000, "the window holds \(binCount) bins, at most 1000000 allowed")
         try need(smoothMs >= 0 && smoothMs.isFinite, "smoothMs must be ≥ 0 (0 = none), got \(smoothMs)")
         try need(trainFraction > 0 && trainFraction <= 1, "trainFraction must be in (0, 1], got \(trainFraction)")
         try need(inputs != .columns || !inputColumns.isEmpty, "inputs = columns needs at least one name in inputColumns")

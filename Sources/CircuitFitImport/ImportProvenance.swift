@@ -33,6 +33,9 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
 
     /// Unit ids, in the order of `recorded`'s last axis (also the dataset's `neuron_ids`).
     public var unitIDs: [Int]
+    /// Spike times that were NaN or ±Inf and were left out of the binning (0 normally; e.g. the
+    /// NaN padding of a MATLAB matrix of spike times).
+    public var nonFiniteSpikeTimesDropped: Int = 0
     /// Number of rows in the trials table, and those used and left out.
     public var trialsInFile: Int
     public var trialsUsed: Int

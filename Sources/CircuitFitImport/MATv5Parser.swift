@@ -6,10 +6,11 @@ import CircuitFitCore
 ///
 /// Every offset and size read from the file is checked against the bytes actually present
 /// before use; nested cells are followed at most `maximumDepth` levels deep; a compressed element
-/// may inflate to at most 1032× its size (zlib's own maximum ratio).
+/// inflates streaming, never past the size its inner element's tag declares (at most 1032× its
+/// compressed size, zlib's own maximum ratio) nor past the memory budget.
 struct MATv5Parser {
-    private let file: String
-    private let bigEndian: Bool
+    let file: String
+    let bigEndian: Bool
     static let maximumDepth = 16
 
     // Data types (MAT-file format, table 1-1) and array classes (table 1-3).
@@ -47,10 +48,7 @@ struct MATv5Parser {
             case DataType.matrix.rawValue:
                 variables.append(try parser.matrix(element.data, in: bytes, depth: 0))
             case DataType.compressed.rawValue:
-                let limit = min(1 << 32, element.data.count.multipliedReportingOverflow(by: 1032).partialValue + 1024)
-                guard let inflated = ZlibStream.inflate(bytes[element.data], limit: limit) else {
-                    throw parser.corrupt("compressed element at byte \(offset) does not inflate")
-                }
+                let inflated = try parser.inflateCompressed(bytes[element.data], at: offset)
                 let inner = try parser.element(at: 0, in: inflated)
                 guard inner.type == DataType.matrix.rawValue else {
                     throw parser.corrupt("compressed element at byte \(offset) holds data type \(inner.type), expected a matrix (14)")
@@ -164,8 +162,12 @@ struct MATv5Parser {
         case .matrix, .compressed: throw corrupt("expected numbers, found data type \(element.type)")
         }
         guard element.data.count % width == 0 else { throw corrupt("\(element.data.count) bytes is not a whole number of \(width)-byte values") }
+        let count = element.data.count / width
+        if count > 1 << 22 {  // every value becomes a Double, then a reordered copy
+            try MemoryBudget.current.require(MemorySize.product(count, 8, 3), for: "\(file): a MAT variable of \(count) values")
+        }
         var values: [Double] = []
-        values.reserveCapacity(element.data.count / width)
+        values.reserveCapacity(count)
         var offset = element.data.lowerBound
         while offset < element.data.upperBound {
             var raw: UInt64 = 0

@@ -66,6 +66,9 @@ public struct TrialTable: Sendable {
         }
     }
 
+    /// The column called `name` as stored, unsupported ones included; nil when there is none.
+    func storedColumn(_ name: String) -> TrialColumn? { columns[name] }
+
     /// The column called `name`, or an error listing the columns that exist.
     public func column(_ name: String, in file: String) throws -> TrialColumn {
         guard let column = columns[name] else {

@@ -21,11 +21,28 @@ import CircuitFitCore
 ///   [T, K] with `<name>_timestamps` or `<name>_rate` (+ `<name>_starting_time`) (see
 ///   `NamedArrayLayout`).
 public enum RecordingImporter {
-    /// Reads the recording at `url` and builds the dataset.
-    public static func importRecording(url: URL, options: ImportOptions = ImportOptions()) throws -> (dataset: ReachDataset, provenance: ImportProvenance) {
+    /// Reads the recording at `url` and builds the dataset. With `isolation`, an HDF5-based file
+    /// (NWB, MAT v7.3) is read in a child process, so a crash inside libhdf5 becomes an error.
+    public static func importRecording(url: URL, options: ImportOptions = ImportOptions(), isolation: HDF5Isolation? = nil) throws -> (dataset: ReachDataset, provenance: ImportProvenance) {
         try options.validate()
-        let recording = try readRecording(url: url, behavior: options.behavior)
+        let recording: Recording
+        if let isolation, try usesHDF5(url) {
+            recording = try isolation.readRecording(url: url, behavior: options.behavior)
+        } else {
+            recording = try readRecording(url: url, behavior: options.behavior)
+        }
         return try dataset(from: recording, options: options)
+    }
+
+    /// Whether the file at `url` is read through libhdf5 (NWB, or a MAT v7.3 file).
+    public static func usesHDF5(_ url: URL) throws -> Bool {
+        switch try format(of: url) {
+        case .nwb, .matV73: return true
+        case .npz: return false
+        case .matV5:
+            let head = try MATReader.firstBytes(of: url, count: 128)
+            return head.starts(with: Array("MATLAB 7.3".utf8)) || head.starts(with: [0x89, 0x48, 0x44, 0x46])
+        }
     }
 
     /// Reads units, trials and the named behavioural series; the format comes from the extension
@@ -57,6 +74,7 @@ public enum RecordingImporter {
         try options.validate()
         let file = recording.source
         guard !recording.units.isEmpty else { throw CircuitFitError("\(file): the recording has no units (no spike trains)") }
+        try requireDistinctUnitIDs(recording.units, file: file)
         let grouping = try ConditionGrouping(table: recording.trials, options: options, file: file)
         let split = try HeldOutConditionChoice(grouping: grouping, options: options, file: file)
         let inputs = try InputChannels(options: options, grouping: grouping, table: recording.trials, file: file)
@@ -73,6 +91,9 @@ public enum RecordingImporter {
         let rowConditions = options.singleTrials ? usedTrials.map { conditionOfTrial[$0]! } : Array(grouping.labels.indices)
         let rows = rowConditions.count, t = grid.count, m = binner.unitCount
         let k = recording.behavior.reduce(0) { $0 + $1.channels }, i = inputs.names.count
+        try ImportLimits.check(
+            rows: rows, bins: t, units: m, targets: k, inputs: i, trials: usedTrials.count,
+            kernelHalfWidth: binner.smoother.halfWidth, options: options, file: file)
 
         var recorded = Array3<Double>(rows, t, m, repeating: 0)
         var targets = Array3<Double>(rows, t, k, repeating: 0)
@@ -102,10 +123,21 @@ public enum RecordingImporter {
         // The dataset must be one `train` accepts: check it through the file form it will take.
         _ = try ReachDataset(archive: dataset.archive(fileName: URL(fileURLWithPath: file).lastPathComponent))
 
-        let provenance = makeProvenance(
+        var provenance = makeProvenance(
             recording: recording, options: options, grouping: grouping, split: split, inputs: inputs,
             angles: angles, grid: grid, usedTrials: usedTrials, rowConditions: rowConditions)
+        provenance.nonFiniteSpikeTimesDropped = recording.units.reduce(0) { $0 + $1.timesS.lazy.filter { !$0.isFinite }.count }
         return (dataset, provenance)
+    }
+
+    /// Throws when two units share an id: `neuron_ids` must tell the neurons apart.
+    static func requireDistinctUnitIDs(_ units: [SpikeTrain], file: String) throws {
+        var first: [Int: Int] = [:]
+        for (index, unit) in units.enumerated() {
+            if let earlier = first.updateValue(index, forKey: unit.id) {
+                throw CircuitFitError("\(file): unit id \(unit.id) is given twice (units \(earlier) and \(index)); unit ids must be unique")
+            }
+        }
     }
 
     /// Adds a [T, width] block into `array[row, :, channelOffset ..< channelOffset + width]`.

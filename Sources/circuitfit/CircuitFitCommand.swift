@@ -24,5 +24,5 @@ struct CircuitFitCommand: ParsableCommand {
             """,
         version: CircuitFitVersion.string,
         subcommands: [DemoCommand.self, GenerateCommand.self, ImportCommand.self, TrainCommand.self, EvaluateCommand.self, ExperimentCommand.self, StatusCommand.self,
-                      ExperimentTaskCommand.self, ExperimentCollectCommand.self])
+                      ExperimentTaskCommand.self, ExperimentCollectCommand.self, HDF5ReadCommand.self])
 }

@@ -46,11 +46,23 @@ struct EvaluateCommand: ParsableCommand {
         try reportingErrors {
             try compute.apply()
             let dir = URL(fileURLWithPath: modelDir)
-            let saved = try SavedModel.read(from: dir.appendingPathComponent("model.npz"))
+            var saved = try SavedModel.read(from: dir.appendingPathComponent("model.npz"))
             let data = try ReachDataset.read(from: URL(fileURLWithPath: dataset))
+            if !saved.recordsTimeStep {
+                // a model file of CircuitFit 0.1 without dt_ms: it steps with the dataset's dt
+                let alpha = saved.spec.alpha
+                saved.spec.dtMs = data.dtMs
+                saved.spec.tauMs = data.dtMs / alpha
+            }
+            try MemoryBudget.current.require(
+                evaluationMemoryEstimate(hidden: saved.spec.hidden, dataset: data),
+                for: "scoring a model of H = \(saved.spec.hidden) units on \(data.conditions) conditions × \(data.steps) steps")
             let split = saved.split ?? ConditionSplit(fit: data.trainingConditions, validation: [], excluded: [], heldOut: data.heldOutConditions)
             for c in split.fit + split.heldOut + split.excluded where c >= data.conditions {
                 throw CircuitFitError("model.npz uses condition \(c) but \(dataset) has \(data.conditions) conditions: was the model fitted to another dataset?")
+            }
+            if reference == nil {
+                try requireScorableData(data, split: split, hidden: saved.spec.hidden, file: dataset)
             }
             // The untrained floor: rebuilt from the fit's own config.json (same seed ⇒ same initial network).
             var untrained: RNNParameters? = nil

@@ -35,35 +35,48 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try compute.apply()
+            let outURL = try outputURL(out)
             var cfg = CircuitConfig()
             if let config { cfg = try ConfigFile.load(cfg, from: URL(fileURLWithPath: config)) }
             if let seed { cfg.seed = seed }
             if let neurons { cfg.neurons = neurons }
             try cfg.validate()
-            // fail on an unusable folder before minutes of work
-            let outURL = URL(fileURLWithPath: out)
-            _ = try OutputFolder(outURL)
-
-            let progress = ProgressLine(label: "stability optimisation")
-            let start = Date()
-            let circuit = try generateCircuit(cfg) { step, alpha in
-                progress.update("step \(step)/\(cfg.maxOptimizationSteps)  spectral abscissa \(format(alpha, 4)) → target \(cfg.targetSpectralAbscissa)")
-            }
-            progress.finish()
-            let seconds = Date().timeIntervalSince(start)
-            try OutputFolder.transaction(outURL) { folder in
+            try cfg.requireMemory()
+            // fail on an unusable folder before minutes of work; the new output is staged beside
+            // it and replaces it only when complete
+            var folder = try OutputFolder.staged(outURL, files: Self.files)
+            do {
+                let progress = ProgressLine(label: "stability optimisation")
+                let start = Date()
+                let circuit = try generateCircuit(cfg) { step, alpha in
+                    progress.update("step \(step)/\(cfg.maxOptimizationSteps)  spectral abscissa \(format(alpha, 4)) → target \(cfg.targetSpectralAbscissa)")
+                }
+                progress.finish()
+                let seconds = Date().timeIntervalSince(start)
                 try folder.write(circuit.circuitArchive(), to: "circuit.npz")
                 try folder.write(circuit.dataset.archive(), to: "dataset.npz")
                 var summary = circuit.summary
                 summary.seconds = seconds
                 try folder.writeJSON(summary, to: "summary.json")
                 try folder.writeJSON(RunRecord(command: "generate", seed: cfg.seed, config: cfg), to: "config.json")
+                try folder.commit()
+                report(circuit, seconds: seconds, seed: cfg.seed, target: cfg.targetSpectralAbscissa)
+            } catch {
+                folder.discard()
+                throw error
             }
+        }
+    }
+
+    /// The files `generate` writes.
+    static let files: Set<String> = ["circuit.npz", "dataset.npz", "summary.json", "config.json"]
+
+    private func report(_ circuit: GeneratedCircuit, seconds: Double, seed: UInt64, target: Double) {
             let s = circuit.summary
             print("""
-                circuit: \(s.neurons) neurons (\(s.excitatory) E), seed \(cfg.seed)
+                circuit: \(s.neurons) neurons (\(s.excitatory) E), seed \(seed)
                   spectral abscissa \(format(s.spectralAbscissaInitial, 3)) → \(format(s.spectralAbscissaFinal, 4)) \
-                in \(s.optimizationSteps) steps (\(s.optimizationStop == "reached_target" ? "reached target \(cfg.targetSpectralAbscissa)" : "step budget exhausted")), \(format(seconds, 1)) s
+                in \(s.optimizationSteps) steps (\(s.optimizationStop == "reached_target" ? "reached target \(target)" : "step budget exhausted")), \(format(seconds, 1)) s
                   inhibitory connection density \(format(s.inhibitoryConnectionDensity, 3))
                   rates: ‖r‖ \(format(s.rateNormAtGoHz, 1)) Hz at go → peak \(format(s.rateNormPeakHz, 1)) Hz at \(format(s.rateNormPeakMsAfterGo, 0)) ms; peak |rate| \(format(s.peakAbsRateHz, 1)) Hz
                   variance in top PCs: \(s.topPCVarianceFractions.prefix(6).map { format($0 * 100, 1) + "%" }.joined(separator: " "))
@@ -71,6 +84,5 @@ struct GenerateCommand: ParsableCommand {
                   dataset: \(s.conditions) conditions (\(s.trainingConditions) training), \(s.timeSteps) steps of \(format(s.dtMs, 0)) ms, go at step \(s.goIndex)
                 wrote \(out)/circuit.npz, dataset.npz, summary.json, config.json
                 """)
-        }
     }
 }

@@ -62,6 +62,8 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let outURL = try outputURL(out)
+            try requireWritableFileLocation(outURL)
             var options = ImportOptions()
             if let config { options = try ConfigFile.load(options, from: URL(fileURLWithPath: config)) }
             if let conditionColumn { options.conditionColumn = conditionColumn }
@@ -79,14 +81,21 @@ struct ImportCommand: ParsableCommand {
             if let angleColumn { options.angleColumn = angleColumn }
             if singleTrials { options.singleTrials = true }
             try options.validate()
-            let (dataset, provenance) = try RecordingImporter.importRecording(url: URL(fileURLWithPath: file), options: options)
-            let outURL = URL(fileURLWithPath: out)
+            let source = URL(fileURLWithPath: file)
+            // libhdf5 crashes on some damaged files: NWB and MAT v7.3 are read by a child process
+            let isolation = HDF5Isolation(executable: currentExecutable(), arguments: ["hdf5-read"], timeoutSeconds: HDF5Isolation.defaultTimeout(for: source))
+            let (dataset, provenance) = try RecordingImporter.importRecording(url: source, options: options, isolation: isolation)
             let provenanceURL = outURL.deletingPathExtension().appendingPathExtension("provenance.json")
-            try AtomicFile.write(dataset.archive(fileName: outURL.lastPathComponent).encoded(), to: outURL)
-            let record = ImportRecord(source: URL(fileURLWithPath: file).standardizedFileURL.path, dataset: outURL.standardizedFileURL.path, provenance: provenance)
-            do { try AtomicFile.write(OutputFolder.json(record), to: provenanceURL) } catch {
-                try? FileManager.default.removeItem(at: outURL)
-                throw error
+            let record = ImportRecord(source: source.standardizedFileURL.path, dataset: outURL.standardizedFileURL.path, provenance: provenance)
+            // the pair is replaced together: never a new dataset beside an old provenance
+            let folder = outURL.deletingLastPathComponent()
+            let names = [outURL.lastPathComponent, provenanceURL.lastPathComponent]
+            AtomicFileSet.recover(names, in: folder)
+            try AtomicFileSet.write(
+                [(names[0], dataset.archive(fileName: outURL.lastPathComponent).encoded()), (names[1], try OutputFolder.json(record))],
+                in: folder)
+            if provenance.nonFiniteSpikeTimesDropped > 0 {
+                say("note: \(provenance.nonFiniteSpikeTimesDropped) spike time(s) were NaN or infinite and were left out (recorded in the provenance)")
             }
             let m = dataset.recorded?.d2 ?? 0
             print("""
@@ -96,4 +105,27 @@ struct ImportCommand: ParsableCommand {
                 """)
         }
     }
+}
+
+/// Throws unless a file can be written at `url`: its folder exists and is a folder, and `url`
+/// itself is not a folder (checked before any work).
+func requireWritableFileLocation(_ url: URL) throws {
+    let folder = url.deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw CircuitFitError("cannot write \(url.path): its folder \(folder) does not exist")
+    }
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+        throw CircuitFitError("cannot write \(url.path): it is a folder")
+    }
+    guard access(folder, W_OK) == 0 else {
+        throw CircuitFitError("cannot write \(url.path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// This program's own executable (for child processes of the same binary).
+func currentExecutable() -> URL {
+    let link = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    if FileManager.default.isExecutableFile(atPath: link.path) { return link }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
 }

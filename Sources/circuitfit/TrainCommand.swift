@@ -44,21 +44,22 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try compute.apply()
+            let outURL = try outputURL(out)
             var config = try fit.config()
             if let record { config.record = record }
             if let neurons { config.recordNeurons = try parseIndexList(neurons, option: "--neurons") }
             let autoLambda = lambda?.lowercased() == "auto"
             if let lambda, !autoLambda {
-                guard let value = Double(lambda) else { throw CircuitFitError("--lambda must be a number or 'auto', got '\(lambda)'") }
+                guard let value = Double(lambda), value.isFinite else { throw CircuitFitError("--lambda must be a number or 'auto', got '\(lambda)'") }
                 config.lambda = value
             }
             if let seed { config.seed = seed }
             try config.validate()
             let datasetURL = URL(fileURLWithPath: dataset)
             let data = try ReachDataset.read(from: datasetURL)
-            // every dataset/config mismatch (M, indices, shapes) fails before --out is created
-            _ = try prepareFit(dataset: data, config: config)
-            let outURL = URL(fileURLWithPath: out)
+            // everything the fit and its evaluation need (M, indices, shapes, memory, degenerate
+            // data) fails before --out is touched
+            _ = try preflightFit(dataset: data, config: config, file: dataset)
             var selection: LambdaSelection? = nil
             if autoLambda {
                 let line = ProgressLine(label: "λ auto")
@@ -72,22 +73,43 @@ struct TrainCommand: ParsableCommand {
                 say("λ auto: chose λ = \(selection!.chosen): \(selection!.reason)")
                 config.lambda = selection!.chosen
             }
-            _ = try OutputFolder(outURL)
-            let model = try runFitWithProgress(dataset: data, config: config, folder: outURL)
-            let metrics = try FitOutputs.metrics(model, dataset: data)
-            try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, to: outURL)
-            print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
-            print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
+            // the new fit is built in a staging folder beside --out and replaces it when complete
+            var output = try OutputFolder.staged(outURL, files: FitOutputs.fileNames)
+            let keepDivergedAt = output.targetHoldsOutput ? URL(fileURLWithPath: output.target.path + ".diverged") : output.target
+            let model: FittedModel
+            do {
+                model = try runFitWithProgress(dataset: data, config: config, folder: output.url, reportedFolder: keepDivergedAt)
+            } catch {
+                // a diverged fit (it wrote its checkpoint and history) keeps them: in --out if it
+                // held no fit, else beside it; any other failure leaves --out as it was
+                let diverged = ["checkpoint.npz", "history.csv"].allSatisfy { FileManager.default.fileExists(atPath: output.file($0).path) }
+                if diverged, (try? output.commit(as: keepDivergedAt)) != nil {
+                    if keepDivergedAt != output.target { say("note: \(out) still holds the previous fit; the diverged run is in \(keepDivergedAt.path)") }
+                } else {
+                    output.discard()
+                }
+                throw error
+            }
+            do {
+                let metrics = try FitOutputs.metrics(model, dataset: data)
+                try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, into: &output)
+                try output.commit()
+                print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
+                print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
+            } catch {
+                output.discard()
+                throw error
+            }
         }
     }
 }
 
 /// Runs one fit with a live progress line and checkpoints in `folder`; a diverged fit keeps its
 /// last good checkpoint and becomes an error.
-func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL) throws -> FittedModel {
+func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL, reportedFolder: URL? = nil) throws -> FittedModel {
     let progress = ProgressLine(label: "train")
     let model = try FitOutputs.fitWithCheckpoints(
-        dataset: dataset, config: config, folder: folder,
+        dataset: dataset, config: config, folder: folder, reportedFolder: reportedFolder,
         progress: { p in
             let eta = Double(p.iterations - p.iteration) / max(p.iterationsPerSecond, 1e-9)
             progress.update(
@@ -97,11 +119,18 @@ func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL) t
     return model
 }
 
-/// "3,7,12" → [3, 7, 12], with an error naming the option on anything else.
+/// "3,7,12" → [3, 7, 12], with an error naming the option on anything else (an empty list or
+/// an empty item such as in "3,,7" or "," included).
 func parseIndexList(_ text: String, option: String) throws -> [Int] {
-    try text.split(separator: ",").map { part in
-        guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
-            throw CircuitFitError("\(option): '\(part)' is not an integer (expected a comma-separated list like 0,5,12)")
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+        throw CircuitFitError("\(option) needs a comma-separated list of indices like 0,5,12, got an empty string")
+    }
+    return try parts.map { part in
+        let item = part.trimmingCharacters(in: .whitespaces)
+        guard let v = Int(item) else {
+            let what = item.isEmpty ? "has an empty item" : "'\(item)' is not an integer"
+            throw CircuitFitError("\(option): '\(text)' \(what) (expected a comma-separated list like 0,5,12)")
         }
         return v
     }

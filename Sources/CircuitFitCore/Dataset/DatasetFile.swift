@@ -3,6 +3,10 @@ import Foundation
 /// Reading and writing `dataset.npz` (interface.md): the arrays `train` reads, validated with
 /// errors that name the file, the array and the expected versus actual shape.
 extension ReachDataset {
+    /// The time steps a dataset may have, ms: from 1 µs (finer bins leave a model's state almost
+    /// still, α = dt/τ ≈ 0) to 1000 s.
+    public static let timeStepRangeMs: ClosedRange<Double> = 0.001...1_000_000
+
     /// The dataset as NPZ arrays.
     public func archive(fileName: String = "dataset.npz") -> NPZArchive {
         var a = NPZArchive(fileName: fileName)
@@ -47,7 +51,9 @@ extension ReachDataset {
         }
         guard train.contains(1) else { throw CircuitFitError("\(file): array 'train' marks no training condition") }
         let dt = try a.scalar("dt_ms")
-        guard dt > 0 && dt.isFinite else { throw CircuitFitError("\(file): dt_ms must be > 0, got \(dt)") }
+        guard dt >= ReachDataset.timeStepRangeMs.lowerBound && dt <= ReachDataset.timeStepRangeMs.upperBound else {
+            throw CircuitFitError("\(file): dt_ms must be between \(ReachDataset.timeStepRangeMs.lowerBound) and \(ReachDataset.timeStepRangeMs.upperBound) ms, got \(dt)")
+        }
         let go = try a.intScalar("go_index")
         guard go >= 0 && go <= t else { throw CircuitFitError("\(file): go_index must be in 0…\(t), got \(go)") }
         for (name, arr) in [("inputs", inputs), ("targets", targets)] + (rates.map { [("rates", $0)] } ?? []) {

@@ -91,8 +91,11 @@ public enum ConfigFile {
         case DecodingError.valueNotFound(let type, _):
             return "must be \(describe(type)), not null"
         case DecodingError.dataCorrupted:
-            if let number = value as? NSNumber, !(value is Bool), number.doubleValue.rounded() != number.doubleValue || abs(number.doubleValue) >= 0x1p63 || number.doubleValue < 0 {
-                return "must be a whole number (within ±9.2e18; seeds ≥ 0)"
+            if let number = value as? NSNumber, !(value is Bool) {
+                let x = number.doubleValue
+                if x.rounded() != x { return "must be a whole number" }
+                if x < 0 { return "must be a whole number ≥ 0" }
+                return "must be a whole number below 9.2e18"
             }
             if value is String { return "has a value that is not one of its allowed names" }
             return "has a value of the wrong kind"
@@ -190,34 +193,112 @@ enum JSONSyntax {
         return nil
     }
 
-    /// "line 3, column 14" of the first byte that cannot start or continue a JSON value, as far
-    /// as a simple check can tell (an unclosed string, an unbalanced bracket, a stray character).
+    /// Where and what the first syntax error is, e.g. "line 1, column 12: expected ':' after
+    /// the key \"neurons\"", or nil when the text is valid JSON.
     static func firstProblem(in bytes: [UInt8]) -> String? {
-        var depth: [UInt8] = []
+        var parser = Validator(bytes: bytes)
+        return parser.problem()
+    }
+
+    /// A recursive-descent check of JSON syntax (RFC 8259), for error messages only.
+    private struct Validator {
+        let bytes: [UInt8]
         var index = 0
+        struct Problem: Error { var at: Int; var message: String }
+
+        mutating func problem() -> String? {
+            do {
+                try value(depth: 0)
+                skipSpace()
+                if index < bytes.count { throw Problem(at: index, message: "unexpected text after the JSON value") }
+                return nil
+            } catch let p as Problem {
+                return "\(position(p.at)): \(p.message)"
+            } catch { return nil }
+        }
+
         func position(_ i: Int) -> String {
             let before = bytes[..<min(i, bytes.count)]
             let line = before.filter { $0 == 0x0A }.count + 1
             let column = i - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
             return "line \(line), column \(column)"
         }
-        while index < bytes.count {
-            let c = bytes[index]
-            switch c {
-            case UInt8(ascii: "\""):
-                guard let (_, end) = readString(bytes, from: index) else { return "a string starting at \(position(index)) is not closed" }
-                index = end
-                continue
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth.append(c)
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                let opening = c == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "[")
-                guard depth.last == opening else { return "unexpected '\(Character(Unicode.Scalar(c)))' at \(position(index))" }
-                depth.removeLast()
-            default: break
-            }
+
+        var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        mutating func skipSpace() {
+            while let c = current, c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { index += 1 }
+        }
+
+        mutating func expect(_ c: Character, _ context: String) throws {
+            skipSpace()
+            guard current == c.asciiValue else { throw Problem(at: index, message: "expected '\(c)' \(context)") }
             index += 1
         }
-        if !depth.isEmpty { return "a '\(Character(Unicode.Scalar(depth.last!)))' is not closed" }
-        return nil
+
+        mutating func value(depth: Int) throws {
+            guard depth < 512 else { throw Problem(at: index, message: "nested too deeply") }
+            skipSpace()
+            guard let c = current else { throw Problem(at: index, message: "the text ends where a value was expected") }
+            switch c {
+            case UInt8(ascii: "{"):
+                index += 1
+                skipSpace()
+                if current == UInt8(ascii: "}") { index += 1; return }
+                while true {
+                    skipSpace()
+                    guard current == UInt8(ascii: "\"") else { throw Problem(at: index, message: "expected a key in double quotes") }
+                    let start = index
+                    try string()
+                    let key = String(decoding: bytes[(start + 1)..<(index - 1)], as: UTF8.self)
+                    try expect(":", "after the key \"\(key)\"")
+                    try value(depth: depth + 1)
+                    skipSpace()
+                    if current == UInt8(ascii: ",") { index += 1; continue }
+                    try expect("}", "or ',' after the value of \"\(key)\"")
+                    return
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                skipSpace()
+                if current == UInt8(ascii: "]") { index += 1; return }
+                while true {
+                    try value(depth: depth + 1)
+                    skipSpace()
+                    if current == UInt8(ascii: ",") { index += 1; continue }
+                    try expect("]", "or ',' in a list")
+                    return
+                }
+            case UInt8(ascii: "\""):
+                try string()
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let start = index
+                index += 1
+                while let d = current, (d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9")) || [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(d) { index += 1 }
+                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                guard text.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil else {
+                    throw Problem(at: start, message: "'\(text)' is not a JSON number")
+                }
+            default:
+                for word in ["true", "false", "null"] where bytes[index...].starts(with: Array(word.utf8)) {
+                    index += word.utf8.count
+                    return
+                }
+                let scalar = Unicode.Scalar(c)
+                throw Problem(at: index, message: "unexpected character '\(Character(scalar))' (text must be in double quotes; NaN and Infinity are not JSON)")
+            }
+        }
+
+        mutating func string() throws {
+            let start = index
+            index += 1
+            while let c = current {
+                index += 1
+                if c == UInt8(ascii: "\\") { index += 1; continue }
+                if c == UInt8(ascii: "\"") { return }
+                if c < 0x20 { throw Problem(at: index - 1, message: "a control character inside a string") }
+            }
+            throw Problem(at: start, message: "a string is not closed")
+        }
     }
 }

@@ -130,16 +130,30 @@ public struct OutputFolder {
 
     // MARK: Commit and discard
 
+    /// Whether the target already holds a previous output (a non-empty folder).
+    public var targetHoldsOutput: Bool {
+        !((try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? []).isEmpty
+    }
+
     /// Swaps the complete staged output in (see the type's description). In place: nothing to do.
-    public func commit() throws {
+    public func commit() throws { try commit(as: target) }
+
+    /// Swaps the complete staged output in at `other` instead of the target (a folder in the same
+    /// parent, e.g. `OUT.diverged` for what a failed run keeps beside a previous output).
+    public func commit(as other: URL) throws {
         guard staged else { return }
-        let path = target.path
+        let path = other.path
+        if other != target { Self.recover(other) }
         let parent = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         func failure(_ step: String) -> CircuitFitError {
             CircuitFitError("cannot write output folder \(path): \(step): \(String(cString: strerror(errno)))")
         }
-        try Self.requireReplaceable(path, by: expected.union(written))
+        let staging = Set((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
+        try Self.requireReplaceable(path, by: expected.union(written).union(staging))
+        guard (path as NSString).deletingLastPathComponent == (target.path as NSString).deletingLastPathComponent else {
+            throw CircuitFitError("cannot write output folder \(path): not beside \(target.path)")
+        }
         syncFolder(url.path)
         let tag = OwnerTag.mine().text
         let complete = parent + "/.\(name).new-\(tag)", old = parent + "/.\(name).old-\(tag)"

@@ -216,6 +216,6 @@ public func matvec<T: BLASScalar>(_ a: Matrix<T>, _ x: [T], transpose: Bool = fa
 /// Threads OpenBLAS may use. CircuitFit defaults to one: its RNN shapes are too skinny to gain
 /// from more (see platform notes); parallelism lives at the level of independent fits.
 public enum BLASThreads {
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(clamping: max(1, n))) }
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
