@@ -6,7 +6,7 @@ import CircuitFitReport
 import CircuitFitCircuit
 import CircuitFitFitting
 
-/// The two arms of science.md §5: the paper's plain setting, and biological priors.
+/// The two arms of docs/method.md#the-two-arms: the paper's plain setting, and biological priors.
 public enum ExperimentArm: String, Codable, CaseIterable, Sendable {
     /// No regularisers, no sign constraints.
     case plain
