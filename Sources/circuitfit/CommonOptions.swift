@@ -38,7 +38,7 @@ func outputURL(_ text: String, option: String = "--out") throws -> URL {
 func reportingErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let error as CircuitFitError {
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-        throw ExitCode(1)
+        throw ExitCode(ProgramExit.failure.rawValue)
     }
 }
 
