@@ -14,11 +14,18 @@ import CircuitFitAnalysis
 /// Returns the prepared fit (as `prepareFit`). `file` names the dataset in messages.
 public func preflightFit(dataset: ReachDataset, config: FitConfig, file: String, components: Int = 10) throws -> FittedModel {
     try config.validate()
+    func requireMemory() throws {
+        try MemoryBudget.current.require(
+            fitMemoryEstimate(dataset: dataset, config: config),
+            for: "a fit of H = \(config.hidden) units to \(dataset.conditions) condition(s) × \(dataset.steps) steps (\(config.iterations) iterations of history)")
+    }
+    // prepareFit allocates the initial parameters (H² values): check the memory first, unless
+    // M does not fit the data or the model, which prepareFit's own error names
+    let m = config.recordedCount
+    let shapesFit = m <= (dataset.neuralData?.d2 ?? 0) && (config.mapping == .linear || m <= config.hidden)
+    if shapesFit { try requireMemory() }
     let model = try prepareFit(dataset: dataset, config: config)
-    let t = dataset.steps, c = model.split.fit.count
-    try MemoryBudget.current.require(
-        fitMemoryEstimate(dataset: dataset, config: config),
-        for: "a fit of H = \(config.hidden) units to \(c) condition(s) × \(t) steps (\(config.iterations) iterations of history)")
+    if !shapesFit { try requireMemory() }
     try requireScorableData(dataset, split: model.split, hidden: config.hidden, file: file, components: components)
     do {
         _ = try evaluateModel(

@@ -19,7 +19,7 @@ struct ComputeOptions: ParsableArguments {
     func apply() throws {
         let cpus = ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 && threads <= max(cpus, 1) else {
-            throw CircuitFitError("--threads must be between 1 and this machine's \(cpus) CPUs, got \(threads)")
+            throw ValidationError("--threads must be between 1 and this machine's \(cpus) CPUs, got \(threads)")
         }
         BLASThreads.set(threads)
     }

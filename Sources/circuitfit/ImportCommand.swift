@@ -59,6 +59,10 @@ struct ImportCommand: ParsableCommand {
     var angleColumn: String?
     @Flag(help: "One row per trial instead of condition averages.")
     var singleTrials = false
+    /// Reads NWB / MAT v7.3 in this process instead of a child (no protection from libhdf5
+    /// crashes): for measuring what the child process costs (scripts/bench-import.sh).
+    @Flag(help: .hidden)
+    var hdf5InProcess = false
 
     func run() throws {
         try reportingErrors {
@@ -83,7 +87,7 @@ struct ImportCommand: ParsableCommand {
             try options.validate()
             let source = URL(fileURLWithPath: file)
             // libhdf5 crashes on some damaged files: NWB and MAT v7.3 are read by a child process
-            let isolation = HDF5Isolation(executable: currentExecutable(), arguments: ["hdf5-read"], timeoutSeconds: HDF5Isolation.defaultTimeout(for: source))
+            let isolation = hdf5InProcess ? nil : HDF5Isolation(executable: currentExecutable(), arguments: ["hdf5-read"], timeoutSeconds: HDF5Isolation.defaultTimeout(for: source))
             let (dataset, provenance) = try RecordingImporter.importRecording(url: source, options: options, isolation: isolation)
             let provenanceURL = outURL.deletingPathExtension().appendingPathExtension("provenance.json")
             let record = ImportRecord(source: source.standardizedFileURL.path, dataset: outURL.standardizedFileURL.path, provenance: provenance)

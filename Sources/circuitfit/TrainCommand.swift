@@ -129,8 +129,8 @@ func parseIndexList(_ text: String, option: String) throws -> [Int] {
     return try parts.map { part in
         let item = part.trimmingCharacters(in: .whitespaces)
         guard let v = Int(item) else {
-            let what = item.isEmpty ? "has an empty item" : "'\(item)' is not an integer"
-            throw CircuitFitError("\(option): '\(text)' \(what) (expected a comma-separated list like 0,5,12)")
+            let what = item.isEmpty ? "an item is empty" : "'\(item)' is not an integer"
+            throw CircuitFitError("\(option) '\(text)': \(what) (expected a comma-separated list like 0,5,12)")
         }
         return v
     }

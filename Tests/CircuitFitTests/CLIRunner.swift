@@ -15,6 +15,10 @@ struct CLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Killed by a signal (then `status` is the signal number), not an exit.
+    var signaled = false
+    /// Killed by the runner after its timeout (`CLI.runBounded`).
+    var timedOut = false
 
     /// The non-empty lines of stderr.
     var stderrLines: [String] { stderr.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty } }
@@ -64,7 +68,20 @@ enum CLI {
     /// Runs `circuitfit arguments…` in `directory` and returns its exit status and output.
     /// stdout and stderr go to files (no pipe can fill up); a run longer than `timeout` seconds
     /// is killed and reported as an error.
+    @discardableResult
     static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120) throws -> CLIResult {
+        let r = try runBounded(arguments, in: directory, timeout: timeout)
+        if r.timedOut {
+            throw CLIRunnerError(description: "circuitfit \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
+        }
+        return r
+    }
+
+    /// As `run`, but a run longer than `timeout` seconds is killed (SIGKILL) and returned with
+    /// `timedOut` set instead of thrown; `environment` entries are added to the child's.
+    static func runBounded(
+        _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120, environment extra: [String: String] = [:]
+    ) throws -> CLIResult {
         let fm = FileManager.default
         let logs = fm.temporaryDirectory.appendingPathComponent("circuitfit-cli-\(UUID().uuidString)")
         try fm.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -80,6 +97,8 @@ enum CLI {
         if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
+        environment["SWIFT_BACKTRACE"] = "enable=no"  // a crash is reported by its signal, quickly
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
@@ -87,18 +106,19 @@ enum CLI {
         let finished = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in finished.signal() }
         try process.run()
+        var timedOut = false
         if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
             _ = finished.wait(timeout: .now() + 10)
-            try? out.close(); try? err.close()
-            throw CLIRunnerError(description: "circuitfit \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
         }
         process.waitUntilExit()
         try? out.close(); try? err.close()
         return CLIResult(
             arguments: arguments, status: process.terminationStatus,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
+            signaled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
     }
 }
 

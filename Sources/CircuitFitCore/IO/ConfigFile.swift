@@ -16,9 +16,11 @@ public enum ConfigFile {
 
     /// `defaults` overlaid with a JSON object given as bytes; `source` names it in errors.
     public static func overlay<T: Codable>(_ defaults: T, json: Data, source: String) throws -> T {
+        // strict JSON (Foundation's parser also takes trailing commas), with where it goes wrong
+        if let problem = JSONSyntax.firstProblem(in: [UInt8](json)) { throw CircuitFitError("\(source): not valid JSON (\(problem))") }
         let user: Any
         do { user = try JSONSerialization.jsonObject(with: json) } catch {
-            throw CircuitFitError("\(source): not valid JSON (\(JSONSyntax.firstProblem(in: [UInt8](json)) ?? "it cannot be parsed"))")
+            throw CircuitFitError("\(source): not valid JSON (it cannot be parsed)")
         }
         guard let userObject = user as? [String: Any] else { throw CircuitFitError("\(source): expected a JSON object at the top level") }
         if let duplicate = JSONSyntax.firstDuplicateKey(in: [UInt8](json)) {

@@ -42,6 +42,10 @@ struct ZipReader {
             records.append(record)
             cursor += recordLength
         }
+        // Deflate expands at most 1032-fold: a larger claim is damage, not data to allocate for.
+        for record in records where record.method == Zip.methodDeflated && record.uncompressedSize > MemorySize.sum(MemorySize.product(record.compressedSize, 1032), 1024) {
+            throw corrupt("entry '\(record.name)' declares \(record.uncompressedSize) bytes, more than its \(record.compressedSize) compressed bytes can hold")
+        }
         // What decoding every entry will hold at once, checked before anything is inflated.
         let declared = MemorySize.sum(records.map(\.uncompressedSize))
         try budget.require(
@@ -199,10 +203,6 @@ struct ZipReader {
             }
             data = Array(stored)
         case Zip.methodDeflated:
-            // Deflate expands at most 1032-fold: a larger claim is damage, not data to allocate for.
-            guard record.uncompressedSize <= record.compressedSize * 1032 + 1024 else {
-                throw corrupt("entry '\(name)' declares \(record.uncompressedSize) bytes, more than its \(record.compressedSize) compressed bytes can hold")
-            }
             data = try inflate(stored, record)
         default:
             throw CircuitFitError("\(file): entry '\(name)' uses ZIP compression method \(record.method); CircuitFit reads stored and deflated entries (numpy.savez, numpy.savez_compressed)")
@@ -245,7 +245,7 @@ struct ZipReader {
                     break
                 }
             }
-            data.reserveCapacity(declared)
+            data.reserveCapacity(min(declared, 1 << 26))  // grows past this only as real bytes arrive
             while data.count < declared && !inflater.finished {
                 try inflater.read(into: &data, upTo: min(declared - data.count, 1 << 24))
             }

@@ -40,7 +40,8 @@ public struct MemoryBudget: Sendable, Equatable {
     /// Throws "`what` needs about X; this machine has Y available" unless `bytes` fit.
     public func require(_ bytes: Int, for what: String) throws {
         guard allows(bytes) else {
-            throw CircuitFitError("\(what) needs about \(Self.format(bytes)); \(description)")
+            let size = bytes == Int.max ? Self.format(bytes) : "about " + Self.format(bytes)
+            throw CircuitFitError("\(what) needs \(size); \(description)")
         }
     }
 
