@@ -10,9 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-15}
-swift build -c release --product circuitfit > .build/bench-import-build.log 2>&1 \
-    || { tail -30 .build/bench-import-build.log >&2; exit 1; }
-bin=.build/release/circuitfit
+# CIRCUITFIT_BIN: an already built circuitfit to measure instead of building one
+bin=${CIRCUITFIT_BIN:-}
+if [[ -z $bin ]]; then
+    mkdir -p .build
+    swift build -c release --product circuitfit > .build/bench-import-build.log 2>&1 \
+        || { tail -30 .build/bench-import-build.log >&2; exit 1; }
+    bin=.build/release/circuitfit
+fi
 work=$(mktemp -d /tmp/cf-bench-import.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 python3 -c "import pynwb" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check pynwb >/dev/null

@@ -32,7 +32,7 @@ extension MATv5Parser {
             guard declared <= ratioLimit else {
                 throw corrupt("\(where_) declares an element of \(size) bytes, more than its \(data.count) compressed bytes can hold")
             }
-            try MemoryBudget.current.require(MemorySize.product(declared, 3), for: "\(file): a compressed MAT variable of \(MemoryBudget.format(size))")
+            try MemoryBudget.requireIfLarge(MemorySize.product(declared, 3), for: "\(file): a compressed MAT variable of \(MemoryBudget.format(size))")
             out.reserveCapacity(min(declared, 1 << 26))  // grows past this only as real bytes arrive
             while out.count < declared && !inflater.finished {
                 try inflater.read(into: &out, upTo: min(declared - out.count, 1 << 24))

@@ -22,7 +22,7 @@ public enum FileContents {
         guard fstat(descriptor, &info) == 0 else { throw failure(errno) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw failure(EISDIR) }
         let size = max(Int(info.st_size), 0)
-        try MemoryBudget.current.require(size, for: "reading \(path) (\(MemoryBudget.format(size)) on disk)")
+        try MemoryBudget.requireIfLarge(size, for: "reading \(path) (\(MemoryBudget.format(size)) on disk)")
 
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)

@@ -32,7 +32,7 @@ struct ZipReader {
     /// Every entry, inflated. `decodedBytesPerByte` says how many bytes the caller will hold for
     /// each uncompressed byte once it decodes the entries (for the memory check), and `budget`
     /// is what may be used.
-    func entries(decodedBytesPerByte: Int = 3, budget: MemoryBudget = .current) throws -> [ZipEntry] {
+    func entries(decodedBytesPerByte: Int = 3, budget: MemoryBudget? = nil) throws -> [ZipEntry] {
         let directory = try findDirectory()
         var records: [EntryRecord] = []
         var cursor = directory.offset
@@ -48,9 +48,10 @@ struct ZipReader {
         }
         // What decoding every entry will hold at once, checked before anything is inflated.
         let declared = MemorySize.sum(records.map(\.uncompressedSize))
-        try budget.require(
-            MemorySize.sum(bytes.count, MemorySize.product(declared, decodedBytesPerByte)),
-            for: "\(file): its arrays (\(MemoryBudget.format(declared)) uncompressed, as the ZIP directory declares)")
+        let needed = MemorySize.sum(bytes.count, MemorySize.product(declared, decodedBytesPerByte))
+        if needed >= MemoryBudget.checkThreshold || budget != nil {
+            try (budget ?? .current).require(needed, for: "\(file): its arrays (\(MemoryBudget.format(declared)) uncompressed, as the ZIP directory declares)")
+        }
         return try records.map(extract)
     }
 

@@ -34,6 +34,16 @@ public struct MemoryBudget: Sendable, Equatable {
         return budget
     }
 
+    /// Below this many bytes the check is skipped (it reads /proc and /sys: not worth it for the
+    /// many small files an experiment reads).
+    public static let checkThreshold = 64 << 20
+
+    /// `current.require(bytes, for:)` for sizes of at least `checkThreshold`.
+    public static func requireIfLarge(_ bytes: Int, for what: @autoclosure () -> String) throws {
+        guard bytes >= checkThreshold else { return }
+        try current.require(bytes, for: what())
+    }
+
     /// Whether `bytes` fit.
     public func allows(_ bytes: Int) -> Bool { bytes <= availableBytes }
 
