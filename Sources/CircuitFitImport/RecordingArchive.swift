@@ -70,8 +70,13 @@ enum RecordingArchive {
         let manifest = Manifest(
             source: recording.source, format: recording.format.rawValue, trialsLocation: recording.trials.location,
             trialCount: recording.trials.count, columns: columns, behavior: series)
-        try arrays.write(to: folder.appendingPathComponent(arraysFile))
-        try AtomicFile.write(JSONEncoder().encode(manifest), to: folder.appendingPathComponent(manifestFile))
+        // scratch files of a private temporary folder, read back at once: no fsync, no rename
+        do {
+            try arrays.encoded().write(to: folder.appendingPathComponent(arraysFile))
+            try JSONEncoder().encode(manifest).write(to: folder.appendingPathComponent(manifestFile))
+        } catch {
+            throw CircuitFitError("cannot hand the recording over in \(folder.path): \(error.localizedDescription)")
+        }
     }
 
     /// Reads what `write` wrote into `folder`.
