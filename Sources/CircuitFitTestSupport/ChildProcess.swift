@@ -48,18 +48,20 @@ public struct ChildProcess: Sendable {
     }
 }
 
-/// What a child process did: its exit status (or the signal that ended it), and its output.
+/// What a child process did: its exit status, the signal that ended it if one did, and its
+/// output. The conventions are `ProcessRunner.Output`'s (the library's runner).
 public struct ChildResult: Sendable {
-    /// The exit status, or the number of the signal that ended the child (`killedBySignal`).
+    /// The exit status; 128 + the signal's number when a signal ended the child, as a shell reports it.
     public var status: Int32
-    public var killedBySignal: Bool
+    /// The signal that ended the child, if one did.
+    public var signal: Int32?
     /// Whether `wait(timeout:)` had to stop the child.
     public var timedOut: Bool
     public var stdout: String
     public var stderr: String
 
     /// Exited by itself with status 0.
-    public var succeeded: Bool { !killedBySignal && status == 0 }
+    public var succeeded: Bool { signal == nil && status == 0 }
 }
 
 /// A child process could not be started.
@@ -163,8 +165,9 @@ public final class RunningChild {
             let data = (try? Data(contentsOf: folder.appendingPathComponent(name))) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
+        let signal: Int32? = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
         let r = ChildResult(
-            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
+            status: signal.map { 128 + $0 } ?? process.terminationStatus, signal: signal,
             timedOut: timedOut, stdout: text("stdout"), stderr: outputs.stderr == nil ? "" : text("stderr"))
         try? FileManager.default.removeItem(at: folder)
         result = r

@@ -60,27 +60,27 @@ struct EquivalenceCheck {
     static let iterations = 5
 }
 
-/// The PyTorch peer: `python script args…` as a child process, its JSON on stdout, its progress
-/// (and a pip install of the pinned torch, if missing) passed through to our stderr.
+/// The PyTorch peer: `python script args…` as a child process (through the library's
+/// `ProcessRunner`), its JSON on stdout; what it writes to stderr (a pip install of the pinned
+/// torch, if missing; warnings) is passed on to ours.
 struct TorchPeer {
     var python: String
     var script: String
 
     /// Runs the script and returns its stdout (nil and a reason when it cannot run).
     func run(_ arguments: [String]) -> (Data?, String?) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.standardError
-        do { try process.run() } catch { return (nil, "cannot start \(python): \(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 && data.isEmpty {
-            return (nil, "\(python) \(script) exited with status \(process.terminationStatus)")
+        guard let executable = ProcessRunner.find(python) else {
+            return (nil, "cannot start \(python): not found\(python.contains("/") ? "" : " on PATH")")
         }
-        return (data, nil)
+        let output: ProcessRunner.Output
+        do { output = try ProcessRunner(executable: executable, arguments: [script] + arguments).run() } catch {
+            return (nil, "\(error)")
+        }
+        FileHandle.standardError.write(Data(output.stderr.utf8))
+        if output.status != 0 && output.stdoutData.isEmpty {
+            return (nil, "\(python) \(script) exited with status \(output.status)")
+        }
+        return (output.stdoutData, nil)
     }
 
     /// ms per iteration of `variants` at `cases`, `repeats` repeats each, the same model as ours

@@ -10,7 +10,7 @@ final class ChildProcessTests: XCTestCase {
     func testStatusAndBothStreamsComeBackSeparately() throws {
         let r = try ChildProcess("/bin/sh", ["-c", "echo out; echo err >&2; exit 3"]).run()
         XCTAssertEqual(r.status, 3)
-        XCTAssertFalse(r.killedBySignal)
+        XCTAssertNil(r.signal)
         XCTAssertFalse(r.succeeded)
         XCTAssertFalse(r.timedOut)
         XCTAssertEqual(r.stdout, "out\n")
@@ -49,8 +49,8 @@ final class ChildProcessTests: XCTestCase {
         let started = Date()
         let r = try ChildProcess("/bin/sh", ["-c", "echo started; exec sleep 30"]).run(timeout: 0.5)
         XCTAssertTrue(r.timedOut)
-        XCTAssertTrue(r.killedBySignal)
-        XCTAssertEqual(r.status, SIGTERM)
+        XCTAssertEqual(r.signal, SIGTERM)
+        XCTAssertEqual(r.status, 128 + SIGTERM)
         XCTAssertEqual(r.stdout, "started\n", "output written before the timeout is kept")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
@@ -62,10 +62,10 @@ final class ChildProcessTests: XCTestCase {
         child.signal(SIGKILL)
         let r = child.wait()
         XCTAssertFalse(child.isRunning)
-        XCTAssertTrue(r.killedBySignal)
-        XCTAssertEqual(r.status, SIGKILL)
+        XCTAssertEqual(r.signal, SIGKILL)
+        XCTAssertEqual(r.status, 128 + SIGKILL)
         XCTAssertFalse(r.timedOut)
-        XCTAssertEqual(child.wait().status, SIGKILL, "waiting again gives the same result")
+        XCTAssertEqual(child.wait().signal, SIGKILL, "waiting again gives the same result")
     }
 
     func testAMissingExecutableIsAnErrorNamingIt() {

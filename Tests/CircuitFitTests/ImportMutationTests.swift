@@ -147,7 +147,7 @@ final class ImportMutationTests: XCTestCase {
             return count
         }
         guard let failed = lastBegun else {
-            XCTFail("\(file): the mutation child failed outside a mutation (\(ended.killedBySignal ? "signal" : "status") \(ended.status))")
+            XCTFail("\(file): the mutation child failed outside a mutation (\(ended.signal.map { "signal \($0)" } ?? "status \(ended.status)"))")
             return count
         }
         let trace = hangTrace ?? Self.gdbRerunBacktrace(spec: childSpec(fixture: fixture, from: failed, count: failed + 1, progress: progress, folder: folder))
