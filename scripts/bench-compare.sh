@@ -67,7 +67,7 @@ IFS=, read -r H C T <<<"$case"
 echo "bench-compare: H=$H, C=$C, T=$T, $iterations timed iterations per run, $rounds rounds (ABAB…), one thread"
 echo "  A (old): $old  [${flavour[$old]}]"
 echo "  B (new): $new  [${flavour[$new]}]"
-echo "  load average (1/5/15 min) at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'); $(nproc 2>/dev/null || echo '?') cores"
+echo "  load average (1/5/15 min) at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'); $(nproc 2>/dev/null || echo '?') cores available"
 started=$SECONDS
 measure "$old" >/dev/null; measure "$new" >/dev/null   # warm-up round, not counted
 a=() b=()
