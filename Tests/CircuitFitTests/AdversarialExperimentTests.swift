@@ -88,7 +88,7 @@ final class AdversarialExperimentTests: AdversarialTestCase {
         // the resume takes over (a short budget is not a plan option: the stored plan runs)
         let resumed = try CLI.runBounded(["experiment", "--out", out, "--resume", "--jobs", "1"], timeout: 5)
         // 200000 iterations do not finish in 5 s: what matters is that it took the lock and worked
-        XCTAssertFalse(resumed.signaled && resumed.status != SIGKILL, resumed.summary)
+        XCTAssertFalse(resumed.signaled, "the resume must not crash: \(resumed.summary)")
         XCTAssertFalse(resumed.stderr.contains("is in use"), "a stale lock must not block the next run: \(resumed.summary)")
         count("stale lock") { $0.handled += 1 }
     }

@@ -95,7 +95,7 @@ final class AdversarialOutputTests: AdversarialTestCase {
             let r = try CLI.runBounded(["train", dataset, "--out", fit] + trainArgs.dropLast(2) + ["--seed", "5"], timeout: 60,
                                        environment: ["CIRCUITFIT_TEST_CRASH_AT": point])
             count("kill between renames") { $0.cases += 1 }
-            XCTAssert(r.signaled && r.status == SIGKILL, "\(point): the hook should have killed the run: \(r.summary)")
+            XCTAssert(r.signaled && r.status == 128 + SIGKILL, "\(point): the hook should have killed the run: \(r.summary)")
             let state = fingerprint(fit)
             XCTAssert(state == nil || state! == oldFit || state! == newFit, "\(point): a mix in \(fit): \(state.map { $0.keys.sorted() } ?? [])")
             // the next run's first step: recovery finishes the swap of the complete new fit

@@ -76,7 +76,7 @@ class AdversarialTestCase: CLITestCase {
             XCTFail("[\(category)] hang: no answer within \(Int(timeout)) s: \(r.summary)", file: file, line: line)
         } else if r.signaled {
             count(category) { $0.signals += 1 }; ok = false
-            XCTFail("[\(category)] killed by signal \(r.status): \(r.summary)", file: file, line: line)
+            XCTFail("[\(category)] killed by a signal (status \(r.status)): \(r.summary)", file: file, line: line)
         } else if r.status == 0 {
             count(category) { $0.exitZeroOnGarbage += 1 }; ok = false
             XCTFail("[\(category)] exit 0 on bad input: \(r.summary)", file: file, line: line)
@@ -126,7 +126,7 @@ class AdversarialTestCase: CLITestCase {
             XCTFail("[\(category)] hang: \(r.summary)", file: file, line: line)
         } else if r.signaled {
             count(category) { $0.signals += 1 }
-            XCTFail("[\(category)] killed by signal \(r.status): \(r.summary)", file: file, line: line)
+            XCTFail("[\(category)] killed by a signal (status \(r.status)): \(r.summary)", file: file, line: line)
         } else if r.status != 0 {
             count(category) { $0.otherFailures += 1 }
             XCTFail("[\(category)] expected success: \(r.summary)", file: file, line: line)

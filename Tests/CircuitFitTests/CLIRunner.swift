@@ -8,6 +8,7 @@ import XCTest
 @testable import CircuitFitCircuit
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 /// What one run of the `circuitfit` executable did.
 struct CLIResult {
@@ -15,7 +16,7 @@ struct CLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
-    /// Killed by a signal (then `status` is the signal number), not an exit.
+    /// Ended by a signal (then `status` is 128 + its number, as a shell reports it), not an exit.
     var signaled = false
     /// Killed by the runner after its timeout (`CLI.runBounded`).
     var timedOut = false
@@ -65,9 +66,8 @@ enum CLI {
             """)
     }
 
-    /// Runs `circuitfit arguments…` in `directory` and returns its exit status and output.
-    /// stdout and stderr go to files (no pipe can fill up); a run longer than `timeout` seconds
-    /// is killed and reported as an error.
+    /// Runs `circuitfit arguments…` in `directory` (one BLAS thread) and returns its exit status
+    /// and output; a run longer than `timeout` seconds is stopped and reported as an error.
     @discardableResult
     static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120) throws -> CLIResult {
         let r = try runBounded(arguments, in: directory, timeout: timeout)
@@ -77,48 +77,21 @@ enum CLI {
         return r
     }
 
-    /// As `run`, but a run longer than `timeout` seconds is killed (SIGKILL) and returned with
-    /// `timedOut` set instead of thrown; `environment` entries are added to the child's.
+    /// As `run`, but a run longer than `timeout` seconds is stopped and returned with `timedOut`
+    /// set instead of thrown; `environment` entries are added to the child's. A crash is reported
+    /// by its signal (`signaled`), without the Swift runtime's slow backtrace.
     static func runBounded(
         _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120, environment extra: [String: String] = [:]
     ) throws -> CLIResult {
-        let fm = FileManager.default
-        let logs = fm.temporaryDirectory.appendingPathComponent("circuitfit-cli-\(UUID().uuidString)")
-        try fm.createDirectory(at: logs, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: logs) }
-        let outURL = logs.appendingPathComponent("stdout"), errURL = logs.appendingPathComponent("stderr")
-        _ = fm.createFile(atPath: outURL.path, contents: nil)
-        _ = fm.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
-        environment["SWIFT_BACKTRACE"] = "enable=no"  // a crash is reported by its signal, quickly
+        environment["SWIFT_BACKTRACE"] = "enable=no"
         environment.merge(extra) { $1 }
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        var timedOut = false
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            kill(process.processIdentifier, SIGKILL)
-            _ = finished.wait(timeout: .now() + 10)
-        }
-        process.waitUntilExit()
-        try? out.close(); try? err.close()
+        let child = ChildProcess(try executable().path, arguments, environment: environment, directory: directory)
+        let r = try child.run(timeout: timeout)
         return CLIResult(
-            arguments: arguments, status: process.terminationStatus,
-            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
-            signaled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+            arguments: arguments, status: r.status, stdout: r.stdout, stderr: r.stderr,
+            signaled: r.signal != nil && !r.timedOut, timedOut: r.timedOut)
     }
 }
 
