@@ -32,6 +32,7 @@ if compgen -G "$CIRCUITFIT_ADVERSARIAL_COUNTS/*.tsv" > /dev/null; then
         { c[$1]+=$2; e[$1]+=$3; h[$1]+=$4; s[$1]+=$5; g[$1]+=$6; z[$1]+=$7; f[$1]+=$8; o[$1]+=$9 }
         END { for (k in c) { printf "adversarial %-22s %4d cases: %4d clean errors, %3d handled; %d signals, %d hangs, %d exit-0-on-garbage, %d empty folders, %d other failures\n", k ":", c[k], e[k], h[k], s[k], g[k], z[k], f[k], o[k]
                              tc+=c[k]; ts+=s[k]; tg+=g[k]; tz+=z[k]; tf+=f[k] }
-              printf "adversarial total: %d cases, %d signals, %d hangs, %d exit-0-on-garbage, %d empty folders\n", tc, ts, tg, tz, tf }' | sort
+              printf "~total: %d cases, %d signals, %d hangs, %d exit-0-on-garbage, %d empty folders\n", tc, ts, tg, tz, tf }' \
+        | sort | sed 's/^~total/adversarial total/'
 fi
 exit "$status"

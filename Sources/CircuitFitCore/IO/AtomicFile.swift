@@ -85,6 +85,19 @@ public enum AtomicFile {
             unlink((folder.isEmpty ? "." : folder) + "/" + entry)
         }
     }
+
+    /// Removes every temporary file in `folder` (`.<name>.<pid>-<random>.tmp`, any name) whose
+    /// writer is no longer running, e.g. what a killed run left, when a resumed run starts.
+    public static func removeStaleTemporaries(in folder: URL) {
+        let path = folder.path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path.isEmpty ? "." : path) else { return }
+        for entry in names where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
+            let parts = entry.dropLast(4).split(separator: ".")
+            if let last = parts.last, let tag = OwnerTag(last), !tag.ownerIsAlive {
+                unlink((path.isEmpty ? "." : path) + "/" + entry)
+            }
+        }
+    }
 }
 
 /// write(2), named apart from `AtomicFile.write`.
