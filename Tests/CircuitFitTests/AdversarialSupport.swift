@@ -158,7 +158,14 @@ class AdversarialTestCase: CLITestCase {
     nonisolated(unsafe) private static var sharedFolders: [String: URL] = [:]
     private static let sharedLock = NSLock()
 
-    /// A folder shared by the tests of this class (removed when the process ends via the temp dir).
+    /// Removes the folder the tests of this class shared.
+    override class func tearDown() {
+        sharedLock.lock(); defer { sharedLock.unlock() }
+        if let url = sharedFolders.removeValue(forKey: String(describing: self)) { try? FileManager.default.removeItem(at: url) }
+        super.tearDown()
+    }
+
+    /// A folder shared by the tests of this class (removed after its last test).
     func sharedFolder() throws -> URL {
         Self.sharedLock.lock(); defer { Self.sharedLock.unlock() }
         let key = String(describing: type(of: self))
