@@ -15,7 +15,7 @@ public struct DSASettings: Codable, Equatable, Sendable {
     /// of the first two axes (the other component of O(n)), and seeded random orthogonal ones.
     public var starts: Int = 8
     /// Riemannian gradient-ascent iterations from each start.
-    public var iterations: Int = 300
+    public var iterations: Int = 500
     /// Seed of the random starts.
     public var seed: UInt64 = 1
 
@@ -101,7 +101,8 @@ public struct DynamicalSimilarity: Sendable {
     }
 
     /// min over orthogonal C of the angle arccos(tr(Aᵀ C B Cᵀ)/(‖A‖‖B‖)), by Riemannian gradient
-    /// ascent on tr(Aᵀ C B Cᵀ) with a Cayley retraction and backtracking, from every start.
+    /// ascent on tr(Aᵀ C B Cᵀ) (Barzilai–Borwein steps, non-monotone backtracking, Cayley
+    /// retraction) from every start, keeping the best.
     public func procrustesOverVectorFields(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Double {
         let n = max(a.rows, b.rows)
         let an = a.zeroPadded(to: n), bn = b.zeroPadded(to: n)
@@ -130,7 +131,10 @@ public struct DynamicalSimilarity: Sendable {
                 c = swap.data
             default: c = try randomOrthogonal(n, &random).data
             }
-            var f = value(c), step = 1.0
+            // Riemannian gradient ascent with Barzilai–Borwein steps and a non-monotone
+            // backtracking line search (Wen & Yin 2013), Cayley retraction
+            var f = value(c), step = 1.0, recent = [f], bestHere = f
+            var previousC: [Double]? = nil, previousGradient = t1, riemannian = t1
             for _ in 0..<settings.iterations {
                 // Euclidean gradient A C Bᵀ + Aᵀ C B, Riemannian direction Ω = skew(Cᵀ ∇)
                 square(A, c, into: &t1)
@@ -141,18 +145,33 @@ public struct DynamicalSimilarity: Sendable {
                 square(c, grad, into: &m, transA: true)
                 var g2 = 0.0
                 for i in 0..<n { for j in 0..<n { omega[i * n + j] = 0.5 * (m[i * n + j] - m[j * n + i]); g2 += omega[i * n + j] * omega[i * n + j] } }
-                if g2 < 1e-26 { break }
+                if g2 < 1e-24 { break }
+                square(c, omega, into: &riemannian)                       // C Ω, the gradient in the ambient space
+                if let pc = previousC {
+                    var ss = 0.0, sy = 0.0
+                    for k in 0..<nn {
+                        let sk = c[k] - pc[k], yk = riemannian[k] - previousGradient[k]
+                        ss += sk * sk; sy += sk * yk
+                    }
+                    if abs(sy) > 0 { step = ss / abs(sy) }
+                }
+                let reference = recent.suffix(5).max()!
                 var accepted = false
-                for _ in 0..<30 {
+                for _ in 0..<40 {
                     let q = try cayley(Matrix(rows: n, cols: n, data: omega), step)
                     square(c, q.data, into: &trial)
                     let ft = value(trial)
-                    if ft > f + 1e-4 * step * g2 { swap(&c, &trial); f = ft; accepted = true; break }
+                    if ft > reference + 1e-4 * step * g2 { accepted = true; f = ft; break }
                     step *= 0.5
                 }
                 if !accepted { break }
-                step *= 2
+                previousC = c
+                swap(&previousGradient, &riemannian)
+                swap(&c, &trial)
+                recent.append(f)
+                bestHere = max(bestHere, f)
             }
+            f = bestHere
             best = max(best, f)
         }
         return acos(min(1, max(-1, best)))

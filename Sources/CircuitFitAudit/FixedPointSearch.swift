@@ -183,8 +183,9 @@ func newtonPolish(_ network: RateNetwork, _ start: [Double], drive: [Double], se
     var x = start
     var g = residualVector(network, x, drive)
     func done(_ x: [Double], _ g: [Double]) -> Bool { norm(g) <= settings.fixedTolerance * max(1, norm(x)) }
-    if done(x, g) { return (x, true) }
-    for _ in 0..<settings.newtonIterations {
+    // at least one Newton step, even from a point already within tolerance (quadratic accuracy)
+    for iteration in 0..<settings.newtonIterations {
+        if iteration > 0 && done(x, g) { return (x, true) }
         let a = network.residualJacobian(at: x)
         guard let delta = try? solveLinear(a, Matrix(rows: g.count, cols: 1, data: g.map { -$0 })) else { break }
         var t = 1.0, improved = false
@@ -196,7 +197,6 @@ func newtonPolish(_ network: RateNetwork, _ start: [Double], drive: [Double], se
             t *= 0.5
         }
         if !improved { break }
-        if done(x, g) { return (x, true) }
     }
     return (x, done(x, g))
 }
