@@ -4,13 +4,17 @@
 # run (train, audit, train, audit, ... ROUNDS times, default 2) on the built-in circuit (seed 1),
 # one BLAS thread each, and prints the ratio audit/training per round and its median. Target: the
 # audit takes ≤ 10 % of the training time. Writes benchmarks/results-audit.md (via a temporary
-# file). Needs the release binary (builds it). Not part of the test suite. See benchmarks/README.md.
+# file). Builds the release binary (or uses CIRCUITFIT_BIN). Not part of the test suite. See benchmarks/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
-swift build -c release --product circuitfit > .build/audit-bench-build.log 2>&1 \
-    || { tail -30 .build/audit-bench-build.log >&2; echo "audit bench: build failed" >&2; exit 1; }
-bin=.build/release/circuitfit
+# CIRCUITFIT_BIN=path uses an already built binary instead of building one
+bin=${CIRCUITFIT_BIN:-.build/release/circuitfit}
+if [[ -z ${CIRCUITFIT_BIN:-} ]]; then
+    mkdir -p .build
+    swift build -c release --product circuitfit > .build/audit-bench-build.log 2>&1 \
+        || { tail -30 .build/audit-bench-build.log >&2; echo "audit bench: build failed" >&2; exit 1; }
+fi
 work=$(mktemp -d /tmp/circuitfit-audit-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=1

@@ -86,10 +86,10 @@ enum AuditTable {
         func row(_ name: String, _ m: String, _ c: String) {
             lines.append(name.padding(toLength: 37, withPad: " ", startingAt: 0) + m.padding(toLength: 15, withPad: " ", startingAt: 0) + c)
         }
-        for (label, e) in [("movement (input off)", \SystemAudit.movement), ("preparatory (input on)", \SystemAudit.preparatory)] {
+        for (label, e) in [("input off", \SystemAudit.movement), ("input on", \SystemAudit.preparatory)] {
             let m = a.model[keyPath: e], c = a.circuit[keyPath: e]
-            row("fixed points, \(label): stable", "\(m.stable)", "\(c.stable)")
-            row("  saddles / unstable / slow points", "\(m.saddles)/\(m.unstable)/\(m.slowPoints)", "\(c.saddles)/\(c.unstable)/\(c.slowPoints)")
+            row("stable fixed points, \(label)", "\(m.stable)", "\(c.stable)")
+            row("  saddles/unstable/slow, \(label)", "\(m.saddles)/\(m.unstable)/\(m.slowPoints)", "\(c.saddles)/\(c.unstable)/\(c.slowPoints)")
         }
         row("baseline spectral abscissa (1/s)", f(a.model.baseline?.spectralAbscissaPerS), f(a.circuit.baseline?.spectralAbscissaPerS))
         row("slowest time constant (s)", f(a.model.baseline?.slowestTimeConstantsS.first), f(a.circuit.baseline?.slowestTimeConstantsS.first))

@@ -300,3 +300,19 @@ final class AuditTests: XCTestCase {
         }
     }
 }
+
+/// audit JSON keeps its keys: `Fixtures/golden/audit.json` was written by `circuitfit audit
+/// --json` (a 40-neuron circuit, a 40-unit fit with M = 10); decoding and re-encoding it gives
+/// the same bytes.
+final class AuditGoldenTests: XCTestCase {
+    func testAuditJSONRoundTrips() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/golden/audit.json")
+        let original = try Data(contentsOf: url)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let audit = try decoder.decode(MechanismAudit.self, from: original)
+        XCTAssertEqual(try OutputFolder.json(audit), original, "audit.json: re-encoded bytes differ")
+        XCTAssertEqual(audit.settings, AuditSettings(), "the golden file was written with the default settings")
+        XCTAssertFalse(audit.perturbation.sets.isEmpty)
+    }
+}
