@@ -54,7 +54,7 @@ extension ExperimentFolder {
         let folder = fitFolder(unit)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(at: errorURL(unit))
-        removeStaleTemporaryFiles(in: folder)
+        AtomicFile.removeStaleTemporaries(in: folder)   // what a killed attempt left half-written
         try? AtomicFile.write(OutputFolder.json(RunningFit.current), to: runningURL(unit))
         defer { try? FileManager.default.removeItem(at: runningURL(unit)) }
         do {
@@ -72,15 +72,6 @@ extension ExperimentFolder {
             let message = (error as? CircuitFitError)?.message ?? "\(error)"
             try? AtomicFile.writeText("\(message)\n", to: errorURL(unit))
             throw CircuitFitError("fit \(unit.id): \(message)")
-        }
-    }
-
-    /// Temporary files an earlier, killed attempt left half-written (`AtomicFile` writes
-    /// `.NAME.<random>.tmp` and renames it; a kill between the two leaves it behind).
-    private func removeStaleTemporaryFiles(in folder: URL) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 
