@@ -22,7 +22,7 @@ struct AuditCommand: ParsableCommand {
 
             Examples:
               circuitfit audit fit circuit
-              circuitfit audit exp/fits/plain-m20-l1-s1 exp/circuits/seed-1 --json
+              circuitfit audit exp/fits/s1-plain-l1-m20 exp/circuits/seed-1 --json
             """)
 
     @Argument(help: "Folder holding model.npz (from `train`).")

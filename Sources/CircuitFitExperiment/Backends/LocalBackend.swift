@@ -1,6 +1,7 @@
 import Foundation
 import CircuitFitCore
 import CircuitFitModel
+import CircuitFitFitting
 
 /// Runs an experiment's unfinished fits on this machine, `jobs` at a time (one BLAS thread
 /// each), then collects results, claims and report. Holds the folder's lock throughout, so a
@@ -39,6 +40,7 @@ public struct LocalBackend: ExperimentBackend {
         let start = Date()
         try prepareCircuits(folder, events: events)
         let todo = folder.unfinishedUnits
+        try folder.preflight(todo)
         let total = folder.config.units.count
         events(.fitsPlanned(total: total, done: total - todo.count, toRun: todo.count, workers: min(jobs, max(todo.count, 1))))
         let tracker = FitTracker(total: todo.count, events: events)
@@ -80,6 +82,24 @@ public struct LocalBackend: ExperimentBackend {
             }
         }
         if let first = errors.compactMap({ $0 }).first { throw CircuitFitError(first) }
+    }
+}
+
+extension ExperimentFolder {
+    /// Checks, before any fit runs, that the fits of `units` can run and be scored on their
+    /// datasets (`preflightFit`: configuration, memory, degenerate data, a dry-run evaluation of
+    /// the untrained network): once per seed and arm, with the unit recording the most neurons.
+    func preflight(_ units: [FitUnit]) throws {
+        var seen: Set<String> = []
+        for unit in units.sorted(by: { ($0.recordCounts.max() ?? 0) > ($1.recordCounts.max() ?? 0) }) {
+            let key = "\(config.datasetPath(seed: unit.seed))|\(unit.arm.rawValue)"
+            guard seen.insert(key).inserted else { continue }
+            let url = datasetURL(seed: unit.seed)
+            let dataset = try ReachDataset.read(from: url)
+            do { _ = try preflightFit(dataset: dataset, config: unit.fitConfig(config), file: url.path) } catch {
+                throw CircuitFitError("fit \(unit.id) cannot run, so no fit was started: \((error as? CircuitFitError)?.message ?? "\(error)")")
+            }
+        }
     }
 }
 
