@@ -41,6 +41,10 @@ public struct FitMetrics: Codable, Equatable, Sendable {
     public var ccaMeanRelative: Double?
     public var procrustesAngularRelative: Double?
     public var heldoutNeuronR2Relative: Double?
+    /// Whether the fit met the convergence criterion (docs/method.md § Convergence) and the
+    /// details, from the fit's own record (null when evaluating a model without one).
+    public var converged: Bool? = nil
+    public var convergence: ConvergenceReport? = nil
     /// Every key is written, absent values as null, so scripts can rely on the keys.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -64,6 +68,8 @@ public struct FitMetrics: Codable, Equatable, Sendable {
         try c.encode(ccaMeanRelative, forKey: .ccaMeanRelative)
         try c.encode(procrustesAngularRelative, forKey: .procrustesAngularRelative)
         try c.encode(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
+        try c.encode(converged, forKey: .converged)
+        try c.encode(convergence, forKey: .convergence)
     }
 
 
@@ -88,6 +94,8 @@ public struct FitMetrics: Codable, Equatable, Sendable {
         case ccaMeanRelative = "cca_mean_relative"
         case procrustesAngularRelative = "procrustes_angular_relative"
         case heldoutNeuronR2Relative = "heldout_neuron_r2_relative"
+        case converged
+        case convergence
     }
 }
 
