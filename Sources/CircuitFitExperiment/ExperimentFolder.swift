@@ -230,7 +230,9 @@ public struct ExperimentFolder: Sendable {
             rows.append(ResultRow(
                 seed: unit.seed, arm: unit.arm, record: m, lambda: unit.lambda, fitID: unit.id,
                 mapping: config.mapping, hidden: config.hidden, iterationsRun: record.iterationsRun,
-                stop: record.stop, trainSeconds: record.seconds, metrics: metrics))
+                stop: record.stop, trainSeconds: record.seconds, metrics: metrics,
+                converged: record.converged, convergence: record.convergence, evaluations: record.evaluations,
+                optimizer: config.optimizer))
         }
         return UnitResult(unit: unit, rows: rows)
     }

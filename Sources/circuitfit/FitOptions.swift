@@ -13,13 +13,17 @@ import CircuitFitExperiment
 struct FitOptions: ParsableArguments {
     @Option(help: "JSON file with any FitConfig field (the \"config\" object of a fit's config.json), or a fit's whole config.json to repeat that fit; flags override it.")
     var fitConfig: String?
-    @Option(parsing: .unconditional, help: "Exact number of optimiser steps (turns early stopping off). Default: up to 5000 with early stopping.")
+    @Option(parsing: .unconditional, help: "Exact number of optimiser steps: the fit does not stop at convergence (whether and when the criterion was met is still recorded). Default: stop at convergence, at most --max-iterations.")
     var iterations: Int?
+    @Option(parsing: .unconditional, help: "The most optimiser steps; the fit stops earlier once converged (default 5000; see docs/method.md § Convergence).")
+    var maxIterations: Int?
+    @Option(help: "Optimiser: \(OptimizerKind.allValueStrings.joined(separator: ", ")) (default lbfgs; adam is needed with --noise; see docs/method.md § The optimiser).")
+    var optimizer: OptimizerKind?
     @Option(parsing: .unconditional, help: "Model units H (default 200).")
     var hidden: Int?
     @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (learned readout). Default identity.")
     var mapping: String?
-    @Option(parsing: .unconditional, help: "Adam learning rate (default 0.002).")
+    @Option(parsing: .unconditional, help: "Adam learning rate (default 0.002; only with --optimizer adam).")
     var learningRate: Double?
     @Option(parsing: .unconditional, help: "L2 penalty on the rates, β_r (default 0).")
     var betaRate: Double?
@@ -40,7 +44,9 @@ struct FitOptions: ParsableArguments {
     func config(base: FitConfig = FitConfig()) throws -> FitConfig {
         var c = base
         if let fitConfig { c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig)) }
-        if let iterations { c.iterations = iterations; c.earlyStopping = false }
+        if let maxIterations { c.iterations = maxIterations; c.stopAtConvergence = true }
+        if let iterations { c.iterations = iterations; c.stopAtConvergence = false; c.earlyStopping = false }
+        if let optimizer { c.optimizer = optimizer }
         if let hidden { c.hidden = hidden }
         if let mapping {
             guard let m = NeuralMapping(rawValue: mapping) else {
@@ -59,6 +65,8 @@ struct FitOptions: ParsableArguments {
         return c
     }
 }
+
+extension OptimizerKind: ExpressibleByArgument {}
 
 /// `base` overlaid with a fit-config file: a JSON object of FitConfig fields, or the config.json a
 /// fit wrote (recognised by its "circuitfit_version" and "config" keys), whose "config" object is

@@ -15,15 +15,21 @@ struct TrainCommand: ParsableCommand {
         abstract: "Fit a model RNN to a dataset's outputs and to M of its neurons.",
         discussion: """
             Reads DATASET (dataset.npz from `generate` or `import`), draws M recorded neurons with \
-            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and Adam. Writes \
-            model.npz, metrics.json, history.csv and config.json into --out; checkpoint.npz while \
-            running. A diverging fit (NaN/Inf) stops, says at which iteration, and keeps the last \
-            good checkpoint.
+            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and L-BFGS (or \
+            Adam) until the convergence criterion is met (at most --max-iterations steps). Both \
+            terms are normalised MSEs: each output channel's and each recorded neuron's squared \
+            error divided by its variance over the fitted samples, averaged over channels or \
+            neurons, so the fit does not depend on the data's units. λ = 1 weighs the recorded \
+            neurons' mean fraction of unexplained variance as much as the outputs'. Writes model.npz, \
+            metrics.json, history.csv and config.json into --out; checkpoint.npz while running. A \
+            diverging fit (NaN/Inf) stops, says at which iteration, and keeps the last good \
+            checkpoint. See docs/method.md (objective, convergence, optimiser) and docs/files.md.
 
             Examples:
               circuitfit train circuit/dataset.npz --out fit --record 20 --lambda 1
               circuitfit train circuit/dataset.npz --out task-only --record 0
-              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --iterations 3000
+              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --max-iterations 3000
+              circuitfit train circuit/dataset.npz --out fit-adam --record 20 --optimizer adam
             """)
 
     @Argument(help: "The dataset (.npz).")
@@ -34,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var record: Int?
     @Option(parsing: .unconditional, help: "Comma-separated recorded neuron indices (overrides --record).")
     var neurons: String?
-    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1; 0 = task-only), or 'auto': chosen by cross-validation on held-out neurons and held-out training conditions.")
+    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1: the recorded neurons' mean normalised error counts as much as the outputs'; 0 = task-only; ignored when M = 0), or 'auto': chosen by cross-validation over folds of the recorded neurons (docs/method.md § Choosing λ).")
     var lambda: String?
     @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?
@@ -76,7 +82,8 @@ struct TrainCommand: ParsableCommand {
             let model = try runFitWithProgress(dataset: data, config: config, folder: outURL)
             let metrics = try FitOutputs.metrics(model, dataset: data)
             try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, to: outURL)
-            print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
+            let lambdaText = model.spec.recorded == 0 ? "task only (no recorded neurons, λ does not apply)" : "λ = \(config.lambda)"
+            print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), \(lambdaText), seed \(config.seed), \(config.optimizer.rawValue), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
             print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
         }
     }
@@ -90,8 +97,9 @@ func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL) t
         dataset: dataset, config: config, folder: folder,
         progress: { p in
             let eta = Double(p.iterations - p.iteration) / max(p.iterationsPerSecond, 1e-9)
+            let change = p.relativeChange.map { "  Δ \(String(format: "%.1e", $0))/\(String(format: "%.0e", p.tolerance ?? 0))" } ?? ""
             progress.update(
-                "iter \(p.iteration)/\(p.iterations)  task \(String(format: "%.3e", p.loss.task))  neural \(String(format: "%.3e", p.loss.neural))  \(format(p.iterationsPerSecond, 0)) it/s  ETA \(formatDuration(eta))")
+                "iter \(p.iteration)/\(p.iterations)  task \(String(format: "%.3e", p.loss.task))  neural \(String(format: "%.3e", p.loss.neural))\(change)  \(format(p.iterationsPerSecond, 0)) it/s  ETA ≤ \(formatDuration(eta))")
         })
     progress.finish()
     return model
