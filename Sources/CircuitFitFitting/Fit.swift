@@ -103,7 +103,9 @@ func trainingOptions(_ config: FitConfig, validation: Bool) -> TrainingOptions {
             patience: config.earlyStoppingPatience, minRelativeImprovement: config.earlyStoppingMinImprovement,
             monitor: validation ? .validationLoss : .trainingLoss)
     }
-    let criterion = ConvergenceCriterion(window: config.convergenceWindow, tolerance: config.convergenceTolerance)
+    let criterion = ConvergenceCriterion(
+        window: config.convergenceWindow, tolerance: config.convergenceTolerance,
+        absoluteTolerance: config.convergenceAbsoluteTolerance)
     return TrainingOptions(
         iterations: config.iterations, optimizer: config.optimizer,
         adam: AdamConfig(

@@ -46,30 +46,33 @@ public struct FitConfig: Codable, Equatable, Sendable {
     public var betaRate: Double = 0
 
     // Optimiser
-    /// Which optimiser (docs/method.md § The optimiser): L-BFGS (default) or Adam.
-    public var optimizer: OptimizerKind = .lbfgs
+    /// Which optimiser (docs/method.md § The optimiser): Adam (default, with the warm-up and
+    /// plateau schedule below), L-BFGS or Gauss-Newton-CG.
+    public var optimizer: OptimizerKind = .adam
     /// The most optimiser updates; with `stopAtConvergence` the fit usually ends sooner.
     public var iterations: Int = 5000
     /// Stop as soon as the convergence criterion is met (off: run exactly `iterations` updates,
     /// still recording whether and when the criterion was met).
     public var stopAtConvergence: Bool = true
-    /// The convergence criterion: the best loss fell by less than `convergenceTolerance`
-    /// (relative) over the last `convergenceWindow` updates (docs/method.md § Convergence).
-    public var convergenceWindow: Int = 100
-    public var convergenceTolerance: Double = 1e-3
+    /// The convergence criterion: over the last `convergenceWindow` updates the best loss fell by
+    /// less than `convergenceTolerance` of itself plus `convergenceAbsoluteTolerance`
+    /// (docs/method.md § Convergence).
+    public var convergenceWindow: Int = 200
+    public var convergenceTolerance: Double = 1e-2
+    public var convergenceAbsoluteTolerance: Double = 1e-5
     /// L-BFGS: number of curvature pairs kept.
     public var lbfgsHistory: Int = 20
     /// Adam: base learning rate, global gradient-norm clip (0 = off), exponential decay factor
-    /// per iteration (1 = constant) and linear warm-up iterations (0 = none).
-    public var learningRate: Double = 2e-3
+    /// per iteration (1 = constant; `constant` schedule only) and linear warm-up iterations.
+    public var learningRate: Double = 1e-2
     public var clipNorm: Double = 1
     public var learningRateDecay: Double = 1
-    public var learningRateWarmup: Int = 0
+    public var learningRateWarmup: Int = 200
     /// Adam: the learning-rate schedule after warm-up: constant (with `learningRateDecay`),
     /// cosine (to 1 % of the rate at `iterations`) or plateau (×`learningRatePlateauFactor`
     /// whenever the loss has not fallen 0.1 % below its best for `learningRatePlateauPatience`
     /// iterations).
-    public var learningRateSchedule: LearningRateSchedule = .constant
+    public var learningRateSchedule: LearningRateSchedule = .plateau
     public var learningRatePlateauPatience: Int = 100
     public var learningRatePlateauFactor: Double = 0.5
     /// Stop when the monitored loss (the validation loss with a validation split, else the
@@ -113,11 +116,12 @@ public struct FitConfig: Codable, Equatable, Sendable {
         try need(iterations >= 0, "iterations must be ≥ 0, got \(iterations)")
         try need(convergenceWindow >= 1, "convergenceWindow must be ≥ 1, got \(convergenceWindow)")
         try need(convergenceTolerance > 0 && convergenceTolerance.isFinite, "convergenceTolerance must be > 0, got \(convergenceTolerance)")
+        try need(convergenceAbsoluteTolerance >= 0 && convergenceAbsoluteTolerance.isFinite, "convergenceAbsoluteTolerance must be ≥ 0, got \(convergenceAbsoluteTolerance)")
         try need(lbfgsHistory >= 1, "lbfgsHistory must be ≥ 1, got \(lbfgsHistory)")
         try need(learningRateWarmup >= 0, "learningRateWarmup must be ≥ 0, got \(learningRateWarmup)")
         try need(learningRatePlateauPatience >= 1, "learningRatePlateauPatience must be ≥ 1, got \(learningRatePlateauPatience)")
         try need(learningRatePlateauFactor > 0 && learningRatePlateauFactor < 1, "learningRatePlateauFactor must be in (0, 1), got \(learningRatePlateauFactor)")
-        try need(!(optimizer == .lbfgs && noiseSD > 0), "L-BFGS needs a deterministic objective, but noiseSD = \(noiseSD); use optimizer adam with recurrent noise")
+        try need(!(optimizer != .adam && noiseSD > 0), "\(optimizer.rawValue) needs a deterministic objective, but noiseSD = \(noiseSD); use optimizer adam with recurrent noise")
         try need(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
         try need(clipNorm >= 0, "clipNorm must be ≥ 0, got \(clipNorm)")
         try need(learningRateDecay > 0 && learningRateDecay <= 1, "learningRateDecay must be in (0, 1], got \(learningRateDecay)")

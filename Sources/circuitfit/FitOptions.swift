@@ -17,13 +17,13 @@ struct FitOptions: ParsableArguments {
     var iterations: Int?
     @Option(parsing: .unconditional, help: "The most optimiser steps; the fit stops earlier once converged (default 5000; see docs/method.md § Convergence).")
     var maxIterations: Int?
-    @Option(help: "Optimiser: \(OptimizerKind.allValueStrings.joined(separator: ", ")) (default lbfgs; adam is needed with --noise; see docs/method.md § The optimiser).")
+    @Option(help: "Optimiser: \(OptimizerKind.allValueStrings.joined(separator: ", ")) (default adam, with warm-up and a plateau schedule; lbfgs and gauss-newton need --noise 0; see docs/method.md § The optimiser).")
     var optimizer: OptimizerKind?
     @Option(parsing: .unconditional, help: "Model units H (default 200).")
     var hidden: Int?
     @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (learned readout). Default identity.")
     var mapping: String?
-    @Option(parsing: .unconditional, help: "Adam learning rate (default 0.002; only with --optimizer adam).")
+    @Option(parsing: .unconditional, help: "Adam's base learning rate (default 0.01, reached after a 200-step warm-up, halved on plateaus; only with --optimizer adam).")
     var learningRate: Double?
     @Option(parsing: .unconditional, help: "L2 penalty on the rates, β_r (default 0).")
     var betaRate: Double?

@@ -40,8 +40,9 @@ enum MetricsTable {
 /// One line on whether a fit converged, for `train` and `evaluate`.
 enum ConvergenceText {
     static func line(_ c: ConvergenceReport) -> String {
-        let change = c.relativeChange.map { String(format: "%.2e", $0) } ?? "n/a"
-        let rule = "best loss fell by \(change) (relative) over the last \(c.window) updates; criterion < \(String(format: "%.0e", c.tolerance))"
+        let change = c.change.map { String(format: "%.2e", $0) } ?? "n/a"
+        let best = c.bestLoss.map { String(format: "%.3e", $0) } ?? "n/a"
+        let rule = "best loss \(best) fell by \(change) over the last \(c.window) updates; criterion < \(String(format: "%.0e", c.tolerance))·loss + \(String(format: "%.0e", c.absoluteTolerance))"
         if c.converged { return "converged at update \(c.iteration.map(String.init) ?? "?"): \(rule)" }
         return "NOT converged: \(rule)"
     }

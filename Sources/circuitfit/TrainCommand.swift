@@ -67,15 +67,15 @@ struct TrainCommand: ParsableCommand {
             let outURL = URL(fileURLWithPath: out)
             var selection: LambdaSelection? = nil
             if autoLambda {
-                let line = ProgressLine(label: "λ auto")
-                selection = try selectLambda(dataset: data, config: config) { lambda, i, n in
-                    line.update("fitting candidate \(i + 1)/\(n): λ = \(lambda)")
+                let line = SharedProgressLine(label: "λ auto")
+                selection = try selectLambda(dataset: data, config: config, workers: ProcessInfo.processInfo.activeProcessorCount) { p in
+                    line.update("\(p.finished)/\(p.total) fits (last \(p.last)), \(formatDuration(p.seconds)) elapsed, ETA \(p.etaSeconds.map(formatDuration) ?? "?")")
                 }
                 line.finish()
                 for c in selection!.candidates {
-                    say("  λ = \(c.lambda): validation-neuron R² \(format(c.validationNeuronR2, 4)), validation output NMSE \(format(c.validationOutputNMSE, 4))")
+                    say("  λ = \(c.lambda): left-out-neuron R² \(format(c.validationNeuronR2, 4)) ± \(format(c.standardError, 4)); vs λ = 0: \(format(c.differenceFromZero, 4)) ± \(format(c.differenceStandardError, 4))")
                 }
-                say("λ auto: chose λ = \(selection!.chosen): \(selection!.reason)")
+                say("λ auto: \(selection!.decided ? "chose" : "could not decide; using") λ = \(selection!.chosen): \(selection!.reason)")
                 config.lambda = selection!.chosen
             }
             _ = try OutputFolder(outURL)
@@ -113,4 +113,13 @@ func parseIndexList(_ text: String, option: String) throws -> [Int] {
         }
         return v
     }
+}
+
+/// A progress line that worker threads may update (one at a time).
+final class SharedProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let line: ProgressLine
+    init(label: String) { line = ProgressLine(label: label, interval: 0) }
+    func update(_ text: String) { lock.lock(); line.update(text); lock.unlock() }
+    func finish() { lock.lock(); line.finish(); lock.unlock() }
 }

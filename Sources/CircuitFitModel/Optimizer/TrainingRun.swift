@@ -153,8 +153,8 @@ final class TrainingRun {
         // converged: stopped by the criterion, or (running the whole budget) meeting it at the end
         let met = stopReason == .converged(iteration: updates) || (monitor?.isMet ?? false)
         let convergence = options.convergence.map { c in
-            ConvergenceReport(converged: met, iteration: met ? convergedAt : nil,
-                              relativeChange: monitor?.relativeChange, window: c.window, tolerance: c.tolerance)
+            ConvergenceReport(converged: met, iteration: met ? convergedAt : nil, relativeChange: monitor?.relativeChange,
+                              change: monitor?.change, bestLoss: monitor?.bestLoss, criterion: c)
         }
         return TrainingResult(
             parameters: try RNNParameters(layout: layout, values: p), history: history, finalLoss: finalLoss,
