@@ -6,7 +6,7 @@ import CircuitFitReport
 import CircuitFitCircuit
 import CircuitFitFitting
 
-/// What the numbers say about a claim or one of its conditions (docs/method.md § Claims).
+/// What the numbers say about a claim or one of its conditions (docs/method.md#the-claims).
 public enum ClaimState: String, Codable, Equatable, Sendable {
     /// Every condition is met (each test at p < `claimSignificance`).
     case holds
@@ -59,7 +59,7 @@ public struct ClaimCondition: Codable, Equatable, Sendable {
     public var summary: String { "\(name) \(state.mark) \(reason)" }
 }
 
-/// One of the paper's claims (docs/method.md § Claims) judged on an experiment's converged fits:
+/// One of the paper's claims (docs/method.md#the-claims) judged on an experiment's converged fits:
 /// its conditions, each with its own number and test, and the verdict in three states.
 /// Thresholds are fixed here, before any numbers are seen, and never tuned.
 public struct Claim: Codable, Equatable, Sendable {
@@ -129,7 +129,7 @@ enum ClaimStatement {
     static let zeroAcross = "Priors alone (task-only, λ = 0) make the network more circuit-like than plain task-only training."
 }
 
-/// Judges the claims of docs/method.md § Claims on `rows`, within each arm and across arms, on
+/// Judges the claims of docs/method.md#the-claims on `rows`, within each arm and across arms, on
 /// the fits that converged (the others are left out and counted). A claim that cannot be judged
 /// is listed as undecided with its reason, never dropped.
 public func judgeClaims(_ allRows: [ResultRow], arms: [ExperimentArm], lambdas: [Double], recordCounts: [Int]) -> [Claim] {

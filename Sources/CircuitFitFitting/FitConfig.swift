@@ -46,7 +46,7 @@ public struct FitConfig: Codable, Equatable, Sendable {
     public var betaRate: Double = 0
 
     // Optimiser
-    /// Which optimiser (docs/method.md § The optimiser): Adam (default, with the warm-up and
+    /// Which optimiser (docs/method.md#the-optimiser-and-stopping): Adam (default, with the warm-up and
     /// plateau schedule below), L-BFGS or Gauss-Newton-CG.
     public var optimizer: OptimizerKind = .adam
     /// The most optimiser updates; with `stopAtConvergence` the fit usually ends sooner.
@@ -56,7 +56,7 @@ public struct FitConfig: Codable, Equatable, Sendable {
     public var stopAtConvergence: Bool = true
     /// The convergence criterion: over the last `convergenceWindow` updates the best loss fell by
     /// less than `convergenceTolerance` of itself plus `convergenceAbsoluteTolerance`
-    /// (docs/method.md § Convergence).
+    /// (docs/method.md#convergence).
     public var convergenceWindow: Int = 200
     public var convergenceTolerance: Double = 1e-2
     public var convergenceAbsoluteTolerance: Double = 1e-5
@@ -85,7 +85,7 @@ public struct FitConfig: Codable, Equatable, Sendable {
     /// monitors their loss.
     public var validationConditions: Int = 0
     /// Training angles removed from everything (task and neural terms) and scored separately:
-    /// generalisation protocol (b) of science.md §4.
+    /// generalisation protocol (b) of docs/method.md#generalisation-protocols.
     public var excludeTrainingConditions: Int = 0
     /// Save a checkpoint every this many iterations (0 = never).
     public var checkpointEvery: Int = 500

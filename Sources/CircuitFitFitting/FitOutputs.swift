@@ -84,7 +84,7 @@ public struct FitRecord: Codable, Sendable {
     public var finalLossNeural: Double?
     /// How `--lambda auto` chose λ (absent when λ was given).
     public var lambdaSelection: LambdaSelection?
-    /// Whether the fit met the convergence criterion (docs/method.md § Convergence), and the details.
+    /// Whether the fit met the convergence criterion (docs/method.md#convergence), and the details.
     public var converged: Bool
     public var convergence: ConvergenceReport?
     /// Loss-and-gradient evaluations the optimiser used (line searches included).

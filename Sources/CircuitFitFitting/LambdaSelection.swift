@@ -46,7 +46,7 @@ public struct LambdaCandidate: Codable, Equatable, Sendable {
     }
 }
 
-/// How `train --lambda auto` chose λ, recorded in the fit's config.json (docs/method.md § Choosing λ).
+/// How `train --lambda auto` chose λ, recorded in the fit's config.json (docs/method.md#choosing-lambda-automatically).
 public struct LambdaSelection: Codable, Equatable, Sendable {
     public var candidates: [LambdaCandidate]
     public var chosen: Double
@@ -84,10 +84,10 @@ public struct LambdaSelectionProgress: Sendable {
     public var last: String
 }
 
-/// The default λ used when cross-validation cannot decide (docs/method.md § Choosing λ).
+/// The default λ used when cross-validation cannot decide (docs/method.md#choosing-lambda-automatically).
 public let defaultLambda = FitConfig().lambda
 
-/// Chooses λ by cross-validation over the recorded NEURONS (docs/method.md § Choosing λ): the
+/// Chooses λ by cross-validation over the recorded NEURONS (docs/method.md#choosing-lambda-automatically): the
 /// recorded neurons are split (by `config.seed`) into `folds` folds; for each candidate λ and fold
 /// the model is fitted with that fold left out of the neural term, and scored by how well its
 /// rates predict the fold's neurons: a ridge map validated across conditions (fitted on all fit

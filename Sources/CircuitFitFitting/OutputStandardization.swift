@@ -5,8 +5,8 @@ import CircuitFitModel
 /// z̃ = (z − offset_k)/scale_k, with the mean and standard deviation of channel k over the fit
 /// conditions. The model is trained, initialised and penalised in these units, so rescaling or
 /// shifting a channel (µV instead of mV) changes no fitted number; the saved readout is in the
-/// targets' own units: C_k = scale_k·C̃_k, d_k = scale_k·d̃_k + offset_k (docs/method.md § The
-/// objective). Saved in model.npz as `output_offset` and `output_scale`.
+/// targets' own units: C_k = scale_k·C̃_k, d_k = scale_k·d̃_k + offset_k (docs/method.md#the-objective).
+/// Saved in model.npz as `output_offset` and `output_scale`.
 public struct OutputStandardization: Sendable, Equatable {
     /// Per-channel mean over the fit conditions, [K], the targets' units.
     public var offset: [Double]

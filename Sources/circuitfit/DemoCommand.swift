@@ -16,7 +16,7 @@ struct DemoCommand: ParsableCommand {
         discussion: """
             Generates the built-in circuit (seed 1), fits 5 seeds × M ∈ {0, 5, 20, 100} × λ ∈ {0, 1} \
             in both arms (plain, biological priors), each fit until it converges (the default \
-            criterion and budget, docs/method.md § Convergence), prints the claims table and writes results.csv, claims.json and report.html into --out. For the \
+            criterion and budget, docs/method.md#convergence), prints the claims table and writes results.csv, claims.json and report.html into --out. For the \
             full experiment use `circuitfit experiment`.
             """)
 
@@ -28,9 +28,12 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             BLASThreads.set(1)
-            let folder = try ExperimentFolder.open(URL(fileURLWithPath: out), config: Self.plan)
+            let url = URL(fileURLWithPath: out).standardizedFileURL
             let start = Date()
-            try runLocally(folder, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, commandLine: "circuitfit demo --out \(out)")
+            let printer = ExperimentEventPrinter()
+            let backend = LocalBackend(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: nil)
+            let outcome = try backend.run(url, config: Self.plan, commandLine: "circuitfit demo --out \(out)", events: { printer.handle($0) })
+            try ExperimentOutcomePrinter(url: url, slurm: SlurmCLIOptions()).show(outcome)
             print("demo finished in \(formatDuration(Date().timeIntervalSince(start))); open \(out)/report.html")
         }
     }

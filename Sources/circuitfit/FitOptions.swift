@@ -15,14 +15,14 @@ struct FitOptions: ParsableArguments {
     var fitConfig: String?
     @Option(parsing: .unconditional, help: "Exact number of optimiser steps: the fit does not stop at convergence (whether and when the criterion was met is still recorded). Default: stop at convergence, at most --max-iterations.")
     var iterations: Int?
-    @Option(parsing: .unconditional, help: "The most optimiser steps; the fit stops earlier once converged (default 5000; see docs/method.md § Convergence).")
+    @Option(parsing: .unconditional, help: "The most optimiser steps; the fit stops earlier once converged (default 5000; see docs/method.md#convergence).")
     var maxIterations: Int?
-    @Option(help: "Optimiser: \(OptimizerKind.allValueStrings.joined(separator: ", ")) (default adam, with warm-up and a plateau schedule; lbfgs and gauss-newton need --noise 0; see docs/method.md § The optimiser).")
+    @Option(help: "Optimiser: \(OptimizerKind.allValueStrings.joined(separator: ", ")) (default adam, with warm-up and a plateau schedule; lbfgs and gauss-newton need --noise 0; see docs/method.md#the-optimiser-and-stopping).")
     var optimizer: OptimizerKind?
     @Option(parsing: .unconditional, help: "Model units H (default 200).")
     var hidden: Int?
-    @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (learned readout). Default identity.")
-    var mapping: String?
+    @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (a learned readout). Default identity.")
+    var mapping: NeuralMapping?
     @Option(parsing: .unconditional, help: "Adam's base learning rate (default 0.01, reached after a 200-step warm-up, halved on plateaus; only with --optimizer adam).")
     var learningRate: Double?
     @Option(parsing: .unconditional, help: "L2 penalty on the rates, β_r (default 0).")
@@ -48,12 +48,7 @@ struct FitOptions: ParsableArguments {
         if let iterations { c.iterations = iterations; c.stopAtConvergence = false; c.earlyStopping = false }
         if let optimizer { c.optimizer = optimizer }
         if let hidden { c.hidden = hidden }
-        if let mapping {
-            guard let m = NeuralMapping(rawValue: mapping) else {
-                throw CircuitFitError("--mapping must be identity or linear, got '\(mapping)'")
-            }
-            c.mapping = m
-        }
+        if let mapping { c.mapping = mapping }
         if let learningRate { c.learningRate = learningRate }
         if let betaRate { c.betaRate = betaRate }
         if let betaWeights { c.betaJ = betaWeights; c.betaIn = betaWeights; c.betaOut = betaWeights }

@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var record: Int?
     @Option(parsing: .unconditional, help: "Comma-separated recorded neuron indices (overrides --record).")
     var neurons: String?
-    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1: the recorded neurons' mean normalised error counts as much as the outputs'; 0 = task-only; ignored when M = 0), or 'auto': chosen by cross-validation over folds of the recorded neurons (docs/method.md § Choosing λ).")
+    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1: the recorded neurons' mean normalised error counts as much as the outputs'; 0 = task-only; ignored when M = 0), or 'auto': chosen by cross-validation over folds of the recorded neurons (docs/method.md#choosing-lambda-automatically).")
     var lambda: String?
     @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?

@@ -110,7 +110,7 @@ final class CLITrainFitTests: CLITestCase {
         XCTAssertLessThan(lastTask, firstTask / 20)
     }
 
-    /// model.npz re-simulated in ten lines of NumPy (interface.md's formula, float64) gives our
+    /// model.npz re-simulated in ten lines of NumPy (docs/files.md#modelnpz's formula, float64) gives our
     /// outputs z (and rates tanh h) on every condition to 1e-4.
     func testModelReSimulatedInNumPyMatchesOurSimulation() throws {
         try PythonReference.requireNumPy()
@@ -128,7 +128,7 @@ final class CLITrainFitTests: CLITestCase {
             """
         try script.write(toFile: path("resimulate.py"), atomically: true, encoding: .utf8)
         let py = try XCTUnwrap(PythonReference.run(
-            [path("resimulate.py"), path("fit/model.npz"), datasetPath, path("numpy.npz")], in: scratch))
+            [path("resimulate.py"), path("fit/model.npz"), datasetPath, path("numpy.npz")]))
         XCTAssertEqual(py.status, 0, "python failed: \(py.err)")
 
         let reference = try NPZArchive.read(from: URL(fileURLWithPath: path("numpy.npz")))

@@ -5,7 +5,7 @@ import XCTest
 @testable import CircuitFitAnalysis
 @testable import CircuitFitFitting
 
-/// The objective does not depend on the data's units (docs/method.md § The objective): every
+/// The objective does not depend on the data's units (docs/method.md#the-objective): every
 /// output channel's and recorded neuron's squared error is divided by its variance, the readout
 /// penalty is measured in units of each output's standard deviation, and a fit trains on
 /// standardised targets, so rescaling a channel or a neuron changes no fitted number.

@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// How recorded rates are normalised before fitting (docs/method.md § The objective):
+/// How recorded rates are normalised before fitting (docs/method.md#the-objective):
 /// normalised = (rate − offset)/scale.
 public enum RateNormalization: String, Sendable, Codable, CaseIterable {
     /// offset 0, scale = the neuron's largest |rate| over the training conditions (default):

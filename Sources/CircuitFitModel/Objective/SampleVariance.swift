@@ -2,7 +2,7 @@ import CircuitFitCore
 
 /// The variances that make the objective unit-free: L_task divides each output channel's squared
 /// error by that channel's variance over the fitted samples, L_neural each recorded neuron's by
-/// that neuron's variance over its present samples (docs/method.md § The objective). Rescaling a
+/// that neuron's variance over its present samples (docs/method.md#the-objective). Rescaling a
 /// channel or a neuron by any factor rescales its error and its variance alike, so the objective,
 /// and every number fitted to it, stays the same.
 public enum SampleVariance {

@@ -5,7 +5,7 @@ import CircuitFitCore
 /// averaged over channels:
 ///   L_task = (1/K) Σ_k Σ_t w_t Σ_c (z[t,c,k] − z*[t,c,k])² / (C·Σ_t w_t·var_k)
 /// So L_task = 1 for a model that predicts each channel's mean, 0 for a perfect fit, whatever the
-/// targets' units (docs/method.md § The objective).
+/// targets' units (docs/method.md#the-objective).
 extension RNNWorkspace {
 
     /// L_task from z (needs `readoutForward`).

@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// The stated convergence criterion (docs/method.md § Convergence): a fit has converged after
+/// The stated convergence criterion (docs/method.md#convergence): a fit has converged after
 /// n updates when the lowest loss reached so far has fallen by less than `tolerance` of itself
 /// plus `absoluteTolerance` over the last `window` updates:
 ///   L_best(n − W) − L_best(n) < τ·L_best(n) + τ_abs,   L_best(n) = min_{i ≤ n} L_i,

@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// Which optimiser fits the model (docs/method.md § The optimiser). Both minimise the same
+/// Which optimiser fits the model (docs/method.md#the-optimiser-and-stopping). Both minimise the same
 /// full-batch objective; they differ in how a step is chosen.
 public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
     /// Limited-memory BFGS with a strong-Wolfe line search: deterministic objectives only
