@@ -66,16 +66,11 @@ public func fitModel(
     progress: ((TrainingProgress) -> Void)? = nil,
     checkpoint: ((Int, FittedModel) throws -> Void)? = nil
 ) throws -> FittedModel {
-    var model = try prepareFit(dataset: dataset, config: config)
-    let data = try trainingData(dataset: dataset, model: model, conditions: model.split.fit)
-    let validation = model.split.validation.isEmpty ? nil
-        : try trainingData(dataset: dataset, model: model, conditions: model.split.validation)
-    let trainer = Trainer(
-        spec: model.spec, objective: objective(config, recorded: model.spec.recorded),
-        options: trainingOptions(config, validation: validation != nil))
+    let problem = try FitProblem(dataset: dataset, config: config)
+    var model = problem.model
     let snapshot = model
-    let result = try trainer.train(
-        from: model.standardizedInitial, data: data, validation: validation, progress: progress,
+    let result = try problem.trainer.train(
+        from: model.standardizedInitial, data: problem.data, validation: problem.validation, progress: progress,
         checkpoint: checkpoint.map { save in
             { (iteration: Int, parameters: RNNParameters) throws -> Void in
                 var m = snapshot
@@ -86,6 +81,28 @@ public func fitModel(
     model.parameters = model.outputs.toDataUnits(result.parameters)
     model.training = result
     return model
+}
+
+/// One fit as the trainer sees it: the prepared model, the trainer (spec, objective, options) and
+/// the standardised training (and validation) arrays. `fitModel` runs it; the benchmark hands the
+/// same problem to the PyTorch peer.
+public struct FitProblem: Sendable {
+    /// The model before training (`standardizedInitial` is where the trainer starts).
+    public var model: FittedModel
+    public var trainer: Trainer
+    public var data: TrainingData
+    public var validation: TrainingData?
+    /// The initial parameters in the standardised units the trainer works in.
+    public var initial: RNNParameters { model.standardizedInitial }
+
+    public init(dataset: ReachDataset, config: FitConfig) throws {
+        model = try prepareFit(dataset: dataset, config: config)
+        data = try trainingData(dataset: dataset, model: model, conditions: model.split.fit)
+        validation = model.split.validation.isEmpty ? nil : try trainingData(dataset: dataset, model: model, conditions: model.split.validation)
+        trainer = Trainer(
+            spec: model.spec, objective: objective(config, recorded: model.spec.recorded),
+            options: trainingOptions(config, validation: validation != nil))
+    }
 }
 
 /// The objective a configuration asks for (λ only applies with recorded neurons).

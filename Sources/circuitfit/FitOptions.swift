@@ -35,7 +35,7 @@ struct FitOptions: ParsableArguments {
     var excitatoryOnly = false
     @Option(parsing: .unconditional, help: "Recurrent noise σ (default 0 = off).")
     var noise: Double?
-    @Option(parsing: .unconditional, help: "Training conditions set aside as a validation split for early stopping (default 0).")
+    @Option(parsing: .unconditional, help: "Training conditions set aside as a validation split; turns on early stopping on their loss unless --iterations is given (default 0).")
     var validation: Int?
     @Option(parsing: .unconditional, help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
     var exclude: Int?
@@ -55,7 +55,10 @@ struct FitOptions: ParsableArguments {
         if dale { c.dale = true }
         if excitatoryOnly { c.recordExcitatoryOnly = true }
         if let noise { c.noiseSD = noise }
-        if let validation { c.validationConditions = validation }
+        if let validation {
+            c.validationConditions = validation
+            if validation > 0 && iterations == nil { c.earlyStopping = true }   // --iterations: exactly N steps
+        }
         if let exclude { c.excludeTrainingConditions = exclude }
         return c
     }
