@@ -27,6 +27,7 @@ final class RNNWorkspace<Scalar: RNNScalar> {
     let zStar: Pointer          // z*[t, c, :]  [T, C, K]
     let yStar: Pointer          // y*[t, c, :]  [T, C, M], NaN = missing sample
     let w: Pointer              // w[t]         [T] time weights of the task loss
+    let driven: [Bool]          // [T−1] some input of step t is non-zero (else B u[t] = 0: xin[t] = b)
     let taskWeight: Pointer     // [K] 1 / (K · C · Σ_t w_t · var_k): L_task = Σ w_t taskWeight_k (z − z*)²
     let neuralWeight: Pointer   // [M] 1 / (M' · P_m · var_m), 0 for a neuron without samples
     let outputVariance: [Double] // [K] var_k, also the scale of the readout penalty
@@ -91,6 +92,8 @@ final class RNNWorkspace<Scalar: RNNScalar> {
         zStar = buffer(data.targets)
         yStar = buffer(data.neural)
         w = buffer(data.timeMask)
+        let I = spec.inputs
+        driven = (0..<max(T - 1, 0)).map { t in (0..<(C * I)).contains { data.inputs[t * C * I + $0] != 0 } }
         let steps = data.timeMask.reduce(0) { $0 + Double($1) }
         outputVariance = data.outputVariance
         taskWeight = buffer(data.outputVariance.map { Float(1 / (Double(K * C) * steps * $0)) })

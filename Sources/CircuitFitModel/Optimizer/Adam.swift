@@ -164,7 +164,7 @@ public struct Adam: Sendable {
 extension Adam: Optimizer {
     mutating func step(_ p: inout [Float], _ current: inout Evaluated, _ f: LossFunction) -> StepOutcome {
         let lr = learningRate(loss: current.loss.total)
-        update(&p, gradient: current.gradient, gradientNorm: gradientNorm(current.gradient), learningRate: lr)
+        update(&p, gradient: current.gradient, gradientNorm: current.gradientNorm, learningRate: lr)
         current.loss = f(p, &current.gradient)
         return .moved
     }

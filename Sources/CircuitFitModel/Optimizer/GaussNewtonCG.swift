@@ -28,13 +28,14 @@ struct GaussNewtonCG {
     private let n: Int
     private var damping: Double
     private var x: [Float], residual: [Float], direction: [Float], product: [Float], previous: [Float], trial: [Float]
+    private var trialGradient: [Float]
 
     init(config: GaussNewtonConfig, parameterCount n: Int) {
         self.config = config
         self.n = n
         damping = config.initialDamping
         x = [Float](repeating: 0, count: n)
-        residual = x; direction = x; product = x; previous = x; trial = x
+        residual = x; direction = x; product = x; previous = x; trial = x; trialGradient = x
     }
 
     /// Conjugate gradients on (G + λ I) x = −g from x = 0.95·previous; returns the predicted
@@ -83,8 +84,7 @@ extension GaussNewtonCG: Optimizer {
             var scale: Float = 1
             for _ in 0..<5 {
                 for i in 0..<n { trial[i] = p[i] + scale * x[i] }
-                var g = current.gradient
-                let loss = f(trial, &g)
+                let loss = f(trial, &trialGradient)
                 if loss.total.isFinite && loss.total < f0 {
                     let rho = (loss.total - f0) / (Double(scale) * predicted)
                     if scale == 1 {
@@ -95,7 +95,7 @@ extension GaussNewtonCG: Optimizer {
                     for i in 0..<n { previous[i] = scale * x[i] }
                     swap(&p, &trial)
                     current.loss = loss
-                    current.gradient = g
+                    swap(&current.gradient, &trialGradient)
                     return .moved
                 }
                 scale *= 0.5
@@ -103,8 +103,7 @@ extension GaussNewtonCG: Optimizer {
             // nothing lowered the loss: more damping, forget the warm start, restore the caches at p
             damping *= 4
             for i in 0..<n { previous[i] = 0 }
-            var g = current.gradient
-            _ = f(p, &g)
+            _ = f(p, &trialGradient)
         }
         return .stalled
     }

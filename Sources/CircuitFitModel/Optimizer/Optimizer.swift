@@ -64,11 +64,14 @@ final class LossFunction {
 struct Evaluated {
     var loss: LossParts
     var gradient: [Float]
+    /// ‖gradient‖ (frozen blocks are 0), set by `measure()` after each evaluation.
+    var gradientNorm = 0.0
 
-    /// True if the loss and every gradient entry are finite.
-    var isFinite: Bool { loss.total.isFinite && gradientNormSquared.isFinite }
+    /// Computes `gradientNorm` once for the checks and the optimiser step that use it.
+    mutating func measure() { gradientNorm = dot(gradient, gradient).squareRoot() }
 
-    var gradientNormSquared: Double { dot(gradient, gradient) }
+    /// True if the loss and every gradient entry are finite (after `measure()`).
+    var isFinite: Bool { loss.total.isFinite && gradientNorm.isFinite }
 }
 
 /// What one optimiser step did.

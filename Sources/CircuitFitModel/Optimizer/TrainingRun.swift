@@ -70,6 +70,7 @@ final class TrainingRun {
 
     func run(progress: ((TrainingProgress) -> Void)?, checkpoint: ((Int, RNNParameters) throws -> Void)?) throws {
         current.loss = loss(p, &current.gradient)
+        current.measure()
         guard current.isFinite else { return diverged(at: 1) }
         monitor?.add(current.loss.total)
         while true {
@@ -78,6 +79,7 @@ final class TrainingRun {
             record()
             let outcome = optimizer.step(&p, &current, loss)
             if outcome == .stalled { stopReason = .stalled(iteration: updates + 1); break }
+            current.measure()
             guard current.isFinite else { return diverged(at: updates + 2) }
             updates += 1
             copy(p, into: &lastGood)
@@ -131,7 +133,7 @@ final class TrainingRun {
     /// A NaN/Inf loss or gradient at the start of `iteration` (1 = the initial parameters; else
     /// after the update of iteration − 1, which is discarded): keep the last good point.
     func diverged(at iteration: Int) {
-        let what = current.loss.total.isFinite ? "gradient norm is \(current.gradientNormSquared.squareRoot())" : "loss is \(current.loss.total)"
+        let what = current.loss.total.isFinite ? "gradient norm is \(current.gradientNorm)" : "loss is \(current.loss.total)"
         let kept = iteration == 1 ? "the initial parameters" : "the parameters of iteration \(iteration - 1), the last with a finite loss and gradient"
         error = CircuitFitError("training diverged at iteration \(iteration): \(what); kept \(kept)")
         stopReason = .diverged(iteration: iteration)
