@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "circuitfit-bench",
             dependencies: [
-                core, "CircuitFitModel",
+                core, "CircuitFitModel", "CircuitFitFitting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Helpers only the tests use (a sample report, running the CLI as a child process).

@@ -9,7 +9,9 @@ float32, one thread, an explicit Python loop over time steps, autograd for BPTT.
     r[t]   = tanh(h[t])
     h[t+1] = (1 - a) h[t] + a (J r[t] + B u[t] + b)      t = 0 .. T-2,  a = 0.1
     z[t]   = C r[t] + d
-    loss   = mean((z - z*)^2) + lam * mean((r[:, :, units] - y*)^2)   identity mapping, units 0..M-1
+    loss   = sum_k w_k sum_{t,c} (z - z*)^2 + lam * sum_m v_m sum_{t,c} (r[:, :, unit_m] - y*)^2
+             w_k = 1 / (K C T var_k), v_m = 1 / (M P_m var_m): CircuitFit's unit-free objective (the
+             normalised MSE of each output channel and recorded neuron, averaged), identity mapping
     Adam(lr 2e-3, betas 0.9/0.999, eps 1e-8) after clip_grad_norm_(params, 1.0)
 
 Trained blocks: J, B, b, C, d (as CircuitFit's default). One timed iteration = forward + loss +
@@ -22,6 +24,9 @@ Variants (--variants):
   jit    the forward time loop compiled by torch.jit.script (TorchScript; no torch.compile).
 
 Usage: python3 torch_rnn_bench.py [--json] [--case 200,8,120 --case 500,16,120] [--variants eager,jit,naive]
+       python3 torch_rnn_bench.py --check NPZ       (equivalence check: same start, same losses)
+       python3 torch_rnn_bench.py --converge NPZ    (Adam lr 2e-3, clip 1, from CircuitFit's start on
+                                                     its objective until the target loss; JSON)
 Installs torch (CPU wheel, pinned) with pip if it is missing.
 """
 
@@ -71,6 +76,24 @@ def make_problem(torch, H, C, T, I, K, M, seed):
     for p in params.values():
         p.requires_grad_(True)
     return data, params
+
+
+def unit_free_weights(zs, ys):
+    """The weights of CircuitFit's objective when the data carry no others: w_k = 1/(K C T var_k),
+    v_m = 1/(M P_m var_m), variances over all (t, c) samples (population variance)."""
+    T, C, K = zs.shape
+    w = 1.0 / (K * C * T * zs.reshape(-1, K).var(dim=0, unbiased=False))
+    M = ys.shape[2]
+    v = 1.0 / (M * C * T * ys.reshape(-1, M).var(dim=0, unbiased=False)) if M > 0 else torch.zeros(0)
+    return w, v
+
+
+def objective(r, z, zs, ys, units, w, v, lam):
+    """CircuitFit's objective: weighted sums of squared errors (see the module docstring)."""
+    loss = torch.sum(w * torch.sum((z - zs) ** 2, dim=(0, 1)))
+    if ys.shape[2] > 0 and lam != 0:
+        loss = loss + lam * torch.sum(v * torch.sum((r[:, :, units] - ys) ** 2, dim=(0, 1)))
+    return loss
 
 
 def forward_eager(p, u, h0, a: float):
@@ -132,13 +155,13 @@ def bench_case(torch, variant, H, C, T, I, K, M, lam, alpha, iterations, repeats
     opt = torch.optim.Adam(plist, lr=2e-3, betas=(0.9, 0.999), eps=1e-8)
     h0 = torch.zeros(C, H)                          # fixed initial state (h0 not trained)
     u, zs, ys = data["u"], data["zs"], data["ys"]
+    w, v = unit_free_weights(zs, ys)
+    units = list(range(M))
 
     def step():
         opt.zero_grad(set_to_none=True)
         r, z = forward(params, u, h0, alpha)
-        loss = torch.mean((z - zs) ** 2)
-        if M > 0:
-            loss = loss + lam * torch.mean((r[:, :, :M] - ys) ** 2)
+        loss = objective(r, z, zs, ys, units, w, v, lam)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(plist, 1.0)
         opt.step()
@@ -176,12 +199,13 @@ def check(path, alpha, lam):
     plist = list(params.values())
     opt = torch.optim.Adam(plist, lr=2e-3, betas=(0.9, 0.999), eps=1e-8)
     M = ys.shape[2]
+    w, v = (torch.from_numpy(np.array(f[k], dtype=np.float32)) for k in ("task_weight", "neural_weight"))
     h0 = torch.zeros(u.shape[1], params["J"].shape[0])
     losses = []
     for _ in range(steps):
         opt.zero_grad(set_to_none=True)
         r, z = forward_eager(params, u, h0, alpha)
-        loss = torch.mean((z - zs) ** 2) + lam * torch.mean((r[:, :, :M] - ys) ** 2)
+        loss = objective(r, z, zs, ys, list(range(M)), w, v, lam)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(plist, 1.0)
         opt.step()
@@ -191,6 +215,41 @@ def check(path, alpha, lam):
     pdiff = max(float(np.max(np.abs(params[k].detach().numpy() - f[k + "_after"]))) for k in params)
     moved = max(float(np.max(np.abs(f[k] - f[k + "_after"]))) for k in params)
     return dict(losses=losses, max_rel_loss_diff=diff, max_abs_param_diff=pdiff, max_abs_param_change=moved)
+
+
+def converge(path):
+    """Adam (lr 2e-3, betas 0.9/0.999, eps 1e-8) after clip_grad_norm_(1.0), from the start and on
+    the problem CircuitFit wrote to `path`, until the loss at the start of a step is at most the
+    target or max_steps steps ran. Returns the steps, seconds, best loss and whether it reached."""
+    import numpy as np
+    f = np.load(path)
+    u, zs, ys = (torch.from_numpy(np.ascontiguousarray(f[k], dtype=np.float32)) for k in ("u", "zs", "ys"))
+    w, v = (torch.from_numpy(np.array(f[k], dtype=np.float32)) for k in ("task_weight", "neural_weight"))
+    units = [int(x) for x in f["units"]]
+    alpha, lam, target = float(f["alpha"]), float(f["lam"]), float(f["target"])
+    max_steps = int(f["max_steps"])
+    params = {k: torch.from_numpy(np.array(f[k], dtype=np.float32)).requires_grad_(True) for k in ("J", "B", "b", "C", "d")}
+    plist = list(params.values())
+    opt = torch.optim.Adam(plist, lr=2e-3, betas=(0.9, 0.999), eps=1e-8)
+    h0 = torch.zeros(u.shape[1], params["J"].shape[0])
+    best, initial, reached, steps = float("inf"), None, False, 0
+    t0 = time.perf_counter()
+    while steps < max_steps:
+        opt.zero_grad(set_to_none=True)
+        r, z = forward_eager(params, u, h0, alpha)
+        loss = objective(r, z, zs, ys, units, w, v, lam)
+        value = float(loss)
+        if initial is None:
+            initial = value
+        best = min(best, value)
+        if value <= target:
+            reached = True
+            break
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(plist, 1.0)
+        opt.step()
+        steps += 1
+    return dict(reached=reached, steps=steps, seconds=time.perf_counter() - t0, best_loss=best, initial_loss=initial)
 
 
 def main():
@@ -210,6 +269,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print one JSON object (else a table)")
     ap.add_argument("--check", metavar="NPZ", help="equivalence check against CircuitFit's run in NPZ (prints JSON)")
+    ap.add_argument("--converge", metavar="NPZ", help="time to CircuitFit's converged objective from its start (prints JSON)")
     args = ap.parse_args()
     cases = [tuple(int(x) for x in c.split(",")) for c in args.case] or [(200, 8, 120), (200, 8, 600), (500, 16, 120)]
 
@@ -224,6 +284,13 @@ def main():
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")               # TorchScript deprecation notices
     out["torch"] = torch.__version__
+    if args.converge:
+        try:
+            out.update(converge(args.converge))
+        except Exception as e:  # noqa: BLE001
+            out["errors"].append(f"converge: {type(e).__name__}: {e}")
+        print(json.dumps(out))
+        return 0
     if args.check:
         try:
             out.update(check(args.check, args.alpha, args.lam))

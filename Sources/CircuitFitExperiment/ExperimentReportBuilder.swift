@@ -52,14 +52,20 @@ public struct ExperimentReportBuilder {
         }
         let claimRows = claims.map { c in
             ClaimResult(
-                id: "\(c.id) (\(c.arm))", statement: c.statement, numbers: c.numbers + (c.undecided.map { " — undecided: \($0)" } ?? ""),
+                id: "\(c.id) (\(c.arm))", statement: c.statement, numbers: c.numbers,
                 medianIQR: c.difference.map { "Δ = \(fmt($0.median)) [\(fmt($0.lowerQuartile)), \(fmt($0.upperQuartile))], n = \($0.count)" } ?? "—",
                 testStatistic: c.wilcoxon.map { "W+ = \(fmt($0.wPlus)), n = \($0.n), one-sided (\($0.method))" } ?? "—",
-                pValue: c.wilcoxon?.pValue, holds: c.holds)
+                pValue: c.wilcoxon?.pValue, holds: c.holds, verdict: c.state.words,
+                conditions: c.conditions.map(\.summary) + (c.fitsNotConverged > 0 ? ["\(c.fitsNotConverged) fit(s) not converged, left out"] : []),
+                reason: c.holds ? "" : c.reason)
         }
         var notes: [String] = []
         for c in claims where !c.holds {
-            notes.append("Claim \(c.id) (\(c.arm)) does not hold in these numbers\(c.undecided.map { " (\($0))" } ?? ""): \(c.criterion).")
+            notes.append("Claim \(c.id) (\(c.arm)) \(c.state.words) in these numbers: \(c.reason).")
+        }
+        let notConverged = rows.filter { !$0.converged }.count
+        if notConverged > 0 {
+            notes.append("\(notConverged) of \(rows.count) result rows come from fits that did not meet the convergence criterion; the claims leave them out (see Convergence of the fits).")
         }
         let examples = (try? exampleFigures()) ?? ExampleFigures(traces: [], trajectories: [], spectra: [], note: "example figures unavailable")
         if let note = examples.note { notes.append(note) }
@@ -67,7 +73,25 @@ public struct ExperimentReportBuilder {
             title: "CircuitFit experiment: RNNs trained on outputs and sparse recordings",
             created: created, wallTimeSeconds: wallTimeSeconds, configuration: configurationEntries(),
             commandLine: commandLine, curves: curves, metrics: metrics, claims: claimRows,
-            traces: examples.traces, trajectories: examples.trajectories, spectra: examples.spectra, notes: notes)
+            traces: examples.traces, trajectories: examples.trajectories, spectra: examples.spectra, notes: notes,
+            convergence: convergenceShares())
+    }
+
+    /// Converged fits per (arm, λ, M), in plan order.
+    func convergenceShares() -> [ConvergenceShare] {
+        let cfg = folder.config
+        var out: [ConvergenceShare] = []
+        for arm in cfg.arms {
+            for lambda in cfg.lambdas {
+                for m in cfg.recordCounts.sorted() {
+                    let cell = rows.filter { $0.arm == arm && $0.lambda == lambda && $0.record == m }
+                    if !cell.isEmpty {
+                        out.append(ConvergenceShare(arm: arm.rawValue, lambda: lambda, recorded: m, converged: cell.filter(\.converged).count, fits: cell.count))
+                    }
+                }
+            }
+        }
+        return out
     }
 
     func configurationEntries() -> [ConfigurationEntry] {

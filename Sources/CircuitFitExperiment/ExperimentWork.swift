@@ -113,6 +113,10 @@ extension ExperimentFolder {
             row.iterationsRun = template.iterationsRun
             row.stop = template.stop
             row.trainSeconds = template.trainSeconds
+            row.converged = template.converged
+            row.convergence = template.convergence
+            row.evaluations = template.evaluations
+            row.optimizer = template.optimizer
             rows.append(row)
         }
         rows.sort { $0.record < $1.record }
@@ -133,6 +137,8 @@ extension ExperimentFolder {
         return ResultRow(
             seed: unit.seed, arm: unit.arm, record: m, lambda: unit.lambda, fitID: unit.id,
             mapping: scoring.mapping, hidden: scoring.hidden, iterationsRun: training?.iterationsRun ?? 0,
-            stop: training?.stop ?? "", trainSeconds: training?.seconds ?? 0, metrics: metrics)
+            stop: training?.stop ?? "", trainSeconds: training?.seconds ?? 0, metrics: metrics,
+            converged: training?.converged ?? false, convergence: training?.convergence,
+            evaluations: training?.evaluations ?? 0, optimizer: scoring.optimizer)
     }
 }

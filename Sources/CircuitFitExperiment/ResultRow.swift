@@ -18,6 +18,23 @@ public struct ResultRow: Codable, Equatable, Sendable {
     public var stop: String
     public var trainSeconds: Double
     public var metrics: FitMetrics
+    /// Whether the fit met the convergence criterion (claims are judged on converged fits only).
+    public var converged: Bool
+    public var convergence: ConvergenceReport?
+    /// Loss-and-gradient evaluations the optimiser used.
+    public var evaluations: Int
+    public var optimizer: OptimizerKind
+
+    public init(
+        seed: UInt64, arm: ExperimentArm, record: Int, lambda: Double, fitID: String, mapping: NeuralMapping,
+        hidden: Int, iterationsRun: Int, stop: String, trainSeconds: Double, metrics: FitMetrics,
+        converged: Bool, convergence: ConvergenceReport?, evaluations: Int, optimizer: OptimizerKind
+    ) {
+        self.seed = seed; self.arm = arm; self.record = record; self.lambda = lambda; self.fitID = fitID
+        self.mapping = mapping; self.hidden = hidden; self.iterationsRun = iterationsRun; self.stop = stop
+        self.trainSeconds = trainSeconds; self.metrics = metrics; self.converged = converged
+        self.convergence = convergence; self.evaluations = evaluations; self.optimizer = optimizer
+    }
 
     /// The CSV header and the row's cells, in a fixed column order.
     public static let columns: [String] = [
@@ -28,7 +45,9 @@ public struct ResultRow: Codable, Equatable, Sendable {
         "heldout_neurons", "population_neurons",
         "untrained_output_nmse_heldout", "untrained_cca_mean", "untrained_procrustes_angular_distance", "untrained_heldout_neuron_r2",
         "cca_mean_relative", "procrustes_angular_relative", "heldout_neuron_r2_relative",
-    ] + (1...10).map { "cc\($0)" }
+    ] + (1...10).map { "cc\($0)" } + [
+        "converged", "convergence_iteration", "relative_change", "evaluations", "optimizer",
+    ]
 
     public var cells: [String] {
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "" } ?? "" }
@@ -43,6 +62,10 @@ public struct ResultRow: Codable, Equatable, Sendable {
             f(m.ccaMeanRelative), f(m.procrustesAngularRelative), f(m.heldoutNeuronR2Relative),
         ]
         out += (0..<10).map { $0 < m.canonicalCorrelations.count ? f(m.canonicalCorrelations[$0]) : "" }
+        out += [
+            converged ? "true" : "false", convergence?.iteration.map(String.init) ?? "", f(convergence?.relativeChange),
+            "\(evaluations)", optimizer.rawValue,
+        ]
         return out
     }
 
@@ -65,6 +88,10 @@ public struct ResultRow: Codable, Equatable, Sendable {
         case stop
         case trainSeconds = "train_seconds"
         case metrics
+        case converged
+        case convergence
+        case evaluations
+        case optimizer
     }
 }
 

@@ -19,21 +19,44 @@ public struct ConditionSplit: Codable, Equatable, Sendable {
     }
 }
 
+/// The independent random streams of one fit, all derived from its seed (`SeededRandom.derived`).
+/// The numbers are fixed: they are what makes a seed reproduce the same fit.
+public enum FitStream: UInt64, Sendable {
+    /// Which neurons are recorded.
+    case recordedNeurons = 1
+    /// The model's initial parameters.
+    case initialParameters = 2
+    /// The recurrent noise (the trainer derives its own stream from this seed).
+    case noise = 4
+    /// Training conditions excluded from everything (protocol b).
+    case excludedConditions = 5
+    /// Training conditions set aside as a validation split.
+    case validationConditions = 6
+    /// The neuron folds of `--lambda auto`.
+    case lambdaFolds = 7
+}
+
 /// A fitted model with everything needed to save, evaluate and reproduce it.
 public struct FittedModel: Sendable {
     public var spec: RNNSpec
+    /// The parameters in the dataset's units (the readout C, d maps to the targets' units).
     public var parameters: RNNParameters
-    /// The parameters before training (the untrained baseline of the metrics).
+    /// The parameters before training, in the dataset's units (the untrained baseline).
     public var initialParameters: RNNParameters
     /// The recorded neurons and how their rates were normalised (nil when M = 0).
     public var neural: NeuralTargets?
+    /// How the task targets were standardised for training.
+    public var outputs: OutputStandardization
     public var split: ConditionSplit
+    /// How training went; its `parameters` are in the standardised units the trainer saw.
     public var training: TrainingResult?
+    /// The initial parameters in those standardised units (what the trainer starts from).
+    var standardizedInitial: RNNParameters
 }
 
-/// Prepares and runs one fit of a model RNN to `dataset` (docs/method.md#the-model-rnn
-/// and #the-objective): draws the recorded
-/// neurons, normalises their rates, builds and initialises the model, and trains it.
+/// Prepares and runs one fit of a model RNN to `dataset` (docs/method.md): draws the recorded
+/// neurons, normalises their rates, standardises the targets, builds and initialises the model,
+/// and trains it.
 ///
 /// `checkpoint` receives the model every `config.checkpointEvery` iterations. A diverging fit
 /// returns normally with `training.error` set and the last good parameters, so the caller can
@@ -43,39 +66,72 @@ public func fitModel(
     progress: ((TrainingProgress) -> Void)? = nil,
     checkpoint: ((Int, FittedModel) throws -> Void)? = nil
 ) throws -> FittedModel {
-    var model = try prepareFit(dataset: dataset, config: config)
-    let data = try trainingData(dataset: dataset, model: model, conditions: model.split.fit)
-    let validation = model.split.validation.isEmpty ? nil : try trainingData(dataset: dataset, model: model, conditions: model.split.validation)
-    let objective = Objective(
-        lambda: model.spec.recorded == 0 ? 0 : config.lambda, betaJ: config.betaJ, betaIn: config.betaIn,
+    let problem = try FitProblem(dataset: dataset, config: config)
+    var model = problem.model
+    let snapshot = model
+    let result = try problem.trainer.train(
+        from: model.standardizedInitial, data: problem.data, validation: problem.validation, progress: progress,
+        checkpoint: checkpoint.map { save in
+            { (iteration: Int, parameters: RNNParameters) throws -> Void in
+                var m = snapshot
+                m.parameters = snapshot.outputs.toDataUnits(parameters)
+                try save(iteration, m)
+            }
+        })
+    model.parameters = model.outputs.toDataUnits(result.parameters)
+    model.training = result
+    return model
+}
+
+/// One fit as the trainer sees it: the prepared model, the trainer (spec, objective, options) and
+/// the standardised training (and validation) arrays. `fitModel` runs it; the benchmark hands the
+/// same problem to the PyTorch peer.
+public struct FitProblem: Sendable {
+    /// The model before training (`standardizedInitial` is where the trainer starts).
+    public var model: FittedModel
+    public var trainer: Trainer
+    public var data: TrainingData
+    public var validation: TrainingData?
+    /// The initial parameters in the standardised units the trainer works in.
+    public var initial: RNNParameters { model.standardizedInitial }
+
+    public init(dataset: ReachDataset, config: FitConfig) throws {
+        model = try prepareFit(dataset: dataset, config: config)
+        data = try trainingData(dataset: dataset, model: model, conditions: model.split.fit)
+        validation = model.split.validation.isEmpty ? nil : try trainingData(dataset: dataset, model: model, conditions: model.split.validation)
+        trainer = Trainer(
+            spec: model.spec, objective: objective(config, recorded: model.spec.recorded),
+            options: trainingOptions(config, validation: validation != nil))
+    }
+}
+
+/// The objective a configuration asks for (λ only applies with recorded neurons).
+func objective(_ config: FitConfig, recorded: Int) -> Objective {
+    Objective(
+        lambda: recorded == 0 ? 0 : config.lambda, betaJ: config.betaJ, betaIn: config.betaIn,
         betaOut: config.betaOut, betaRate: config.betaRate, trainable: trainableBlocks(config))
+}
+
+/// The trainer's options a configuration asks for.
+func trainingOptions(_ config: FitConfig, validation: Bool) -> TrainingOptions {
     var stopping: EarlyStopping? = nil
     if config.earlyStopping {
         stopping = EarlyStopping(
             patience: config.earlyStoppingPatience, minRelativeImprovement: config.earlyStoppingMinImprovement,
-            monitor: validation == nil ? .trainingLoss : .validationLoss)
+            monitor: validation ? .validationLoss : .trainingLoss)
     }
-    let options = TrainingOptions(
-        iterations: config.iterations,
+    let criterion = ConvergenceCriterion(
+        window: config.convergenceWindow, tolerance: config.convergenceTolerance,
+        absoluteTolerance: config.convergenceAbsoluteTolerance)
+    return TrainingOptions(
+        iterations: config.iterations, optimizer: config.optimizer,
         adam: AdamConfig(
             learningRate: config.learningRate, clipNorm: config.clipNorm > 0 ? config.clipNorm : nil,
-            decay: config.learningRateDecay < 1 ? .exponential(factor: config.learningRateDecay) : .none),
-        earlyStopping: stopping, seed: SeededRandom(seed: config.seed).derivedSeed(4),
+            decay: config.adamDecay, warmup: config.learningRateWarmup),
+        lbfgs: LBFGSConfig(history: config.lbfgsHistory),
+        convergence: criterion, stopAtConvergence: config.stopAtConvergence, earlyStopping: stopping,
+        seed: SeededRandom(seed: config.seed).derivedSeed(FitStream.noise.rawValue),
         checkpointEvery: config.checkpointEvery)
-    let trainer = Trainer(spec: model.spec, objective: objective, options: options)
-    let snapshot = model
-    let result = try trainer.train(
-        from: model.initialParameters, data: data, validation: validation, progress: progress,
-        checkpoint: checkpoint.map { save in
-            { (iteration: Int, parameters: RNNParameters) throws -> Void in
-                var m = snapshot
-                m.parameters = parameters
-                try save(iteration, m)
-            }
-        })
-    model.parameters = result.parameters
-    model.training = result
-    return model
 }
 
 /// Everything of a fit but the training: recorded neurons, normalised targets, model, split.
@@ -89,24 +145,8 @@ public func prepareFit(dataset: ReachDataset, config: FitConfig) throws -> Fitte
 
     // Condition split.
     var training = dataset.trainingConditions
-    var excluded: [Int] = []
-    var validation: [Int] = []
-    if config.excludeTrainingConditions > 0 {
-        guard config.excludeTrainingConditions < training.count else {
-            throw CircuitFitError("fit config: cannot exclude \(config.excludeTrainingConditions) of \(training.count) training conditions")
-        }
-        var r = root.derived(5)
-        excluded = r.sample(training, count: config.excludeTrainingConditions).sorted()
-        training.removeAll { excluded.contains($0) }
-    }
-    if config.validationConditions > 0 {
-        guard config.validationConditions < training.count else {
-            throw CircuitFitError("fit config: cannot set aside \(config.validationConditions) validation conditions of \(training.count) training conditions")
-        }
-        var r = root.derived(6)
-        validation = r.sample(training, count: config.validationConditions).sorted()
-        training.removeAll { validation.contains($0) }
-    }
+    let excluded = try setAside(config.excludeTrainingConditions, of: &training, random: root.derived(FitStream.excludedConditions.rawValue), what: "exclude")
+    let validation = try setAside(config.validationConditions, of: &training, random: root.derived(FitStream.validationConditions.rawValue), what: "set aside as validation conditions")
     let split = ConditionSplit(fit: training, validation: validation, excluded: excluded, heldOut: dataset.heldOutConditions)
 
     // Recorded neurons.
@@ -126,7 +166,7 @@ public func prepareFit(dataset: ReachDataset, config: FitConfig) throws -> Fitte
         try validateRecordedNeurons(neurons, neuronCount: n)
     } else {
         let pool = config.recordExcitatoryOnly ? (0..<n).filter { dataset.excitatory![$0] } : nil
-        neurons = try chooseRecordedNeurons(count: m, neuronCount: n, among: pool, seed: root.derivedSeed(1))
+        neurons = try chooseRecordedNeurons(count: m, neuronCount: n, among: pool, seed: root.derivedSeed(FitStream.recordedNeurons.rawValue))
     }
 
     // Model structure.
@@ -147,8 +187,24 @@ public func prepareFit(dataset: ReachDataset, config: FitConfig) throws -> Fitte
 
     let neural = m == 0 ? nil : try prepareNeuralTargets(
         rates: neuralData, neurons: neurons, trainingConditions: training, normalization: config.normalization)
-    let initial = initialParameters(spec: spec, gain: config.gain, seed: root.derivedSeed(2))
-    return FittedModel(spec: spec, parameters: initial, initialParameters: initial, neural: neural, split: split, training: nil)
+    let outputs = try OutputStandardization(targets: dataset.targets, conditions: training)
+    let initial = initialParameters(spec: spec, gain: config.gain, seed: root.derivedSeed(FitStream.initialParameters.rawValue))
+    return FittedModel(
+        spec: spec, parameters: outputs.toDataUnits(initial), initialParameters: outputs.toDataUnits(initial),
+        neural: neural, outputs: outputs, split: split, training: nil, standardizedInitial: initial)
+}
+
+/// Removes `count` conditions drawn by `random` from `conditions` (keeping at least one) and
+/// returns them in increasing order; `what` names the purpose in the error.
+func setAside(_ count: Int, of conditions: inout [Int], random: SeededRandom, what: String) throws -> [Int] {
+    guard count > 0 else { return [] }
+    guard count < conditions.count else {
+        throw CircuitFitError("fit config: cannot \(what) \(count) of \(conditions.count) training conditions (at least one must remain to fit)")
+    }
+    var r = random
+    let chosen = r.sample(conditions, count: count).sorted()
+    conditions.removeAll { chosen.contains($0) }
+    return chosen
 }
 
 /// The blocks the optimiser may change.
@@ -159,8 +215,15 @@ func trainableBlocks(_ config: FitConfig) -> Set<ParameterBlock> {
     return blocks
 }
 
-/// The arrays the trainer sees for `conditions`: inputs, targets and normalised recordings.
+/// The arrays the trainer sees for `conditions`: inputs, standardised targets and normalised
+/// recordings. The variances the objective divides by are always the fit conditions' (targets:
+/// 1 after standardisation; neurons: `NeuralTargets.variance`), so a validation set is scored
+/// on the same scale as the training set.
 func trainingData(dataset: ReachDataset, model: FittedModel, conditions: [Int]) throws -> TrainingData {
     let neural: Array3<Double>? = model.neural.map { n in Array3(n.values.d0, n.values.d1, n.values.d2, data: n.values.data.map(Double.init)) }
-    return try TrainingData(inputs: dataset.inputs, targets: dataset.targets, neural: neural, conditions: conditions)
+    return try TrainingData(
+        inputs: dataset.inputs, targets: model.outputs.standardized(dataset.targets), neural: neural,
+        conditions: conditions,
+        outputVariance: [Double](repeating: 1, count: dataset.outputCount),   // standardised over the fit conditions
+        neuralVariance: model.neural?.variance)
 }

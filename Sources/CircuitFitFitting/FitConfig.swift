@@ -2,8 +2,7 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// Everything one fit of a model RNN to a dataset is set by (docs/method.md#the-model-rnn, which
-/// gives each default and its reason): the model, which
+/// Everything one fit of a model RNN to a dataset is set by (docs/method.md): the model, which
 /// neurons are recorded, the objective and the optimiser. Recorded in every fit's `config.json`;
 /// loadable from JSON with `ConfigFile` (unknown keys are errors).
 public struct FitConfig: Codable, Equatable, Sendable {
@@ -47,16 +46,39 @@ public struct FitConfig: Codable, Equatable, Sendable {
     public var betaRate: Double = 0
 
     // Optimiser
-    /// Optimiser steps: the exact number when `earlyStopping` is off, the maximum when it is on.
+    /// Which optimiser (docs/method.md#the-optimiser-and-stopping): Adam (default, with the warm-up and
+    /// plateau schedule below), L-BFGS or Gauss-Newton-CG.
+    public var optimizer: OptimizerKind = .adam
+    /// The most optimiser updates; with `stopAtConvergence` the fit usually ends sooner.
     public var iterations: Int = 5000
-    public var learningRate: Double = 2e-3
-    /// Global gradient-norm clip (0 = off).
+    /// Stop as soon as the convergence criterion is met (off: run exactly `iterations` updates,
+    /// still recording whether and when the criterion was met).
+    public var stopAtConvergence: Bool = true
+    /// The convergence criterion: over the last `convergenceWindow` updates the best loss fell by
+    /// less than `convergenceTolerance` of itself plus `convergenceAbsoluteTolerance`
+    /// (docs/method.md#convergence).
+    public var convergenceWindow: Int = 200
+    public var convergenceTolerance: Double = 1e-2
+    public var convergenceAbsoluteTolerance: Double = 1e-5
+    /// L-BFGS: number of curvature pairs kept.
+    public var lbfgsHistory: Int = 20
+    /// Adam: base learning rate, global gradient-norm clip (0 = off), exponential decay factor
+    /// per iteration (1 = constant; `constant` schedule only) and linear warm-up iterations.
+    public var learningRate: Double = 1e-2
     public var clipNorm: Double = 1
-    /// Exponential learning-rate decay factor per iteration (1 = constant).
     public var learningRateDecay: Double = 1
-    /// Stop when the training loss has not improved by `earlyStoppingMinImprovement` (relative)
-    /// for `earlyStoppingPatience` iterations.
-    public var earlyStopping: Bool = true
+    public var learningRateWarmup: Int = 200
+    /// Adam: the learning-rate schedule after warm-up: constant (with `learningRateDecay`),
+    /// cosine (to 1 % of the rate at `iterations`) or plateau (×`learningRatePlateauFactor`
+    /// whenever the loss has not fallen 0.1 % below its best for `learningRatePlateauPatience`
+    /// iterations).
+    public var learningRateSchedule: LearningRateSchedule = .plateau
+    public var learningRatePlateauPatience: Int = 100
+    public var learningRatePlateauFactor: Double = 0.5
+    /// Stop when the monitored loss (the validation loss with a validation split, else the
+    /// training loss) has not improved by `earlyStoppingMinImprovement` (relative) for
+    /// `earlyStoppingPatience` iterations. Off by default: the convergence criterion ends fits.
+    public var earlyStopping: Bool = false
     public var earlyStoppingPatience: Int = 300
     public var earlyStoppingMinImprovement: Double = 1e-3
     /// Training conditions set aside (by `seed`) as a validation split; early stopping then
@@ -73,6 +95,11 @@ public struct FitConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Adam's learning-rate schedules (`learningRateSchedule`).
+    public enum LearningRateSchedule: String, Codable, CaseIterable, Sendable {
+        case constant, cosine, plateau
+    }
+
     /// A one-line error for any value no fit can run with (dataset-independent checks).
     public func validate() throws {
         func need(_ ok: Bool, _ what: String) throws { if !ok { throw CircuitFitError("fit config: \(what)") } }
@@ -87,6 +114,14 @@ public struct FitConfig: Codable, Equatable, Sendable {
             try need(v >= 0 && v.isFinite, "\(name) must be ≥ 0, got \(v)")
         }
         try need(iterations >= 0, "iterations must be ≥ 0, got \(iterations)")
+        try need(convergenceWindow >= 1, "convergenceWindow must be ≥ 1, got \(convergenceWindow)")
+        try need(convergenceTolerance > 0 && convergenceTolerance.isFinite, "convergenceTolerance must be > 0, got \(convergenceTolerance)")
+        try need(convergenceAbsoluteTolerance >= 0 && convergenceAbsoluteTolerance.isFinite, "convergenceAbsoluteTolerance must be ≥ 0, got \(convergenceAbsoluteTolerance)")
+        try need(lbfgsHistory >= 1, "lbfgsHistory must be ≥ 1, got \(lbfgsHistory)")
+        try need(learningRateWarmup >= 0, "learningRateWarmup must be ≥ 0, got \(learningRateWarmup)")
+        try need(learningRatePlateauPatience >= 1, "learningRatePlateauPatience must be ≥ 1, got \(learningRatePlateauPatience)")
+        try need(learningRatePlateauFactor > 0 && learningRatePlateauFactor < 1, "learningRatePlateauFactor must be in (0, 1), got \(learningRatePlateauFactor)")
+        try need(!(optimizer != .adam && noiseSD > 0), "\(optimizer.rawValue) needs a deterministic objective, but noiseSD = \(noiseSD); use optimizer adam with recurrent noise")
         try need(learningRate > 0 && learningRate.isFinite, "learningRate must be > 0, got \(learningRate)")
         try need(clipNorm >= 0, "clipNorm must be ≥ 0, got \(clipNorm)")
         try need(learningRateDecay > 0 && learningRateDecay <= 1, "learningRateDecay must be in (0, 1], got \(learningRateDecay)")
@@ -95,6 +130,15 @@ public struct FitConfig: Codable, Equatable, Sendable {
         try need(checkpointEvery >= 0, "checkpointEvery must be ≥ 0")
         for name in freeze where ParameterBlock(rawValue: name) == nil {
             try need(false, "freeze: unknown parameter block '\(name)' (blocks: \(ParameterBlock.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    /// The Adam schedule this configuration asks for.
+    var adamDecay: LearningRateDecay {
+        switch learningRateSchedule {
+        case .constant: return learningRateDecay < 1 ? .exponential(factor: learningRateDecay) : .none
+        case .cosine: return .cosine(over: max(iterations - learningRateWarmup, 1), floor: 0.01)
+        case .plateau: return .plateau(factor: learningRatePlateauFactor, patience: learningRatePlateauPatience, threshold: 1e-3)
         }
     }
 

@@ -3,19 +3,22 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// The files a fit writes (docs/files.md#train): `model.npz`, `metrics.json`, `history.csv`,
+/// The files a fit writes (docs/files.md): `model.npz`, `metrics.json`, `history.csv`,
 /// `config.json`, and while it runs `checkpoint.npz`.
 public enum FitOutputs {
     /// Every name a fit's output folder may hold.
     public static let fileNames: Set<String> = ["model.npz", "metrics.json", "history.csv", "config.json", "checkpoint.npz"]
 
     /// history.csv: one row per iteration.
+    /// history.csv: one row per iteration; `evaluations` counts loss-and-gradient evaluations so
+    /// far, `relative_change` is the convergence criterion's (empty before its window is full).
     public static func historyCSV(_ history: [HistoryEntry]) -> String {
-        var s = "iteration,loss_total,loss_task,loss_neural,loss_validation,seconds\n"
-        s.reserveCapacity(history.count * 64)
+        var s = "iteration,loss_total,loss_task,loss_neural,loss_validation,seconds,evaluations,relative_change\n"
+        s.reserveCapacity(history.count * 80)
         for h in history {
             let v = h.lossValidation.map { "\($0)" } ?? ""
-            s += "\(h.iteration),\(h.lossTotal),\(h.lossTask),\(h.lossNeural),\(v),\(h.seconds)\n"
+            let r = h.relativeChange.map { "\($0)" } ?? ""
+            s += "\(h.iteration),\(h.lossTotal),\(h.lossTask),\(h.lossNeural),\(v),\(h.seconds),\(h.evaluations),\(r)\n"
         }
         return s
     }
@@ -41,12 +44,15 @@ public enum FitOutputs {
         return model
     }
 
-    /// Scores a fitted model on its dataset.
+    /// Scores a fitted model on its dataset, with how its training converged.
     public static func metrics(_ model: FittedModel, dataset: ReachDataset) throws -> FitMetrics {
-        try evaluateModel(
+        var m = try evaluateModel(
             spec: model.spec, parameters: model.parameters, untrained: model.initialParameters, dataset: dataset,
             recording: RecordingInfo(neurons: model.neural?.neurons ?? [], offset: model.neural?.offset ?? [], scale: model.neural?.scale ?? []),
             split: model.split)
+        m.converged = model.training?.convergence?.converged
+        m.convergence = model.training?.convergence
+        return m
     }
 
     /// Writes every output of a finished fit into `out` (a staged folder: the caller commits it)
@@ -83,6 +89,13 @@ public struct FitRecord: Codable, Sendable {
     public var finalLossNeural: Double?
     /// How `--lambda auto` chose λ (absent when λ was given).
     public var lambdaSelection: LambdaSelection?
+    /// Whether the fit met the convergence criterion (docs/method.md#convergence), and the details.
+    public var converged: Bool
+    public var convergence: ConvergenceReport?
+    /// Loss-and-gradient evaluations the optimiser used (line searches included).
+    public var evaluations: Int
+    /// The objective's weights as they applied: λ is 0 when no neuron is recorded.
+    public var lambdaApplied: Double
 
     public init(config: FitConfig, dataset: String, model: FittedModel) {
         seed = config.seed
@@ -92,12 +105,11 @@ public struct FitRecord: Codable, Sendable {
         recordedUnits = model.spec.mapping == .identity ? model.spec.recordedUnits : []
         split = model.split
         iterationsRun = model.training?.updates ?? 0
-        switch model.training?.stopReason {
-        case .budget?: stop = "budget"
-        case .earlyStopped(let i)?: stop = "early_stopped_at_\(i)"
-        case .diverged(let i)?: stop = "diverged_at_\(i)"
-        case nil: stop = "not_trained"
-        }
+        stop = model.training?.stopReason.label ?? "not_trained"
+        converged = model.training?.convergence?.converged ?? false
+        convergence = model.training?.convergence
+        evaluations = model.training?.evaluations ?? 0
+        lambdaApplied = model.spec.recorded == 0 ? 0 : config.lambda
         seconds = model.training?.seconds ?? 0
         finalLossTotal = model.training?.finalLoss.total
         finalLossTask = model.training?.finalLoss.task
@@ -120,5 +132,9 @@ public struct FitRecord: Codable, Sendable {
         case finalLossTask = "final_loss_task"
         case finalLossNeural = "final_loss_neural"
         case lambdaSelection = "lambda_selection"
+        case converged
+        case convergence
+        case evaluations
+        case lambdaApplied = "lambda_applied"
     }
 }

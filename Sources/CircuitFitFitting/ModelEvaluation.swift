@@ -41,6 +41,10 @@ public struct FitMetrics: Codable, Equatable, Sendable {
     public var ccaMeanRelative: Double?
     public var procrustesAngularRelative: Double?
     public var heldoutNeuronR2Relative: Double?
+    /// Whether the fit met the convergence criterion (docs/method.md#convergence) and the
+    /// details, from the fit's own record (null when evaluating a model without one).
+    public var converged: Bool? = nil
+    public var convergence: ConvergenceReport? = nil
     /// Every key is written, absent and non-finite values as null, so scripts can rely on the
     /// keys and every JSON reader can read the file.
     public func encode(to encoder: Encoder) throws {
@@ -65,6 +69,8 @@ public struct FitMetrics: Codable, Equatable, Sendable {
         try c.encodeFinite(ccaMeanRelative, forKey: .ccaMeanRelative)
         try c.encodeFinite(procrustesAngularRelative, forKey: .procrustesAngularRelative)
         try c.encodeFinite(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
+        try c.encode(converged, forKey: .converged)
+        try c.encode(convergence, forKey: .convergence)
     }
 
 
@@ -89,6 +95,8 @@ public struct FitMetrics: Codable, Equatable, Sendable {
         case ccaMeanRelative = "cca_mean_relative"
         case procrustesAngularRelative = "procrustes_angular_relative"
         case heldoutNeuronR2Relative = "heldout_neuron_r2_relative"
+        case converged
+        case convergence
     }
 }
 

@@ -3,7 +3,7 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// A model read back from `model.npz` (docs/files.md#modelnpz): enough to re-simulate and score it.
+/// A model read back from `model.npz` (docs/files.md): enough to re-simulate and score it.
 /// Under Dale's law the file holds the effective signed J, so the loaded spec has no sign
 /// constraint: it simulates exactly the saved network.
 public struct SavedModel: Sendable {
@@ -21,8 +21,9 @@ public struct SavedModel: Sendable {
 }
 
 extension FittedModel {
-    /// `model.npz`: the parameters (effective J), α, the recorded neurons, their units and
-    /// normalisation, and the condition split.
+    /// `model.npz`: the parameters (effective J; C, d in the targets' units), α, the recorded
+    /// neurons, their units and normalisation, how the targets were standardised for training, and
+    /// the condition split.
     public func archive() -> NPZArchive {
         var a = NPZArchive(fileName: "model.npz")
         for named in parameters.modelArrays(spec: spec) {
@@ -31,6 +32,9 @@ extension FittedModel {
         a.set("recorded_neurons", NPYArray(neural?.neurons ?? []))
         a.set("neuron_offset", NPYArray(neural?.offset ?? []))
         a.set("neuron_scale", NPYArray(neural?.scale ?? []))
+        a.set("neuron_variance", NPYArray(neural?.variance ?? []))
+        a.set("output_offset", NPYArray(outputs.offset))
+        a.set("output_scale", NPYArray(outputs.scale))
         a.set("fit_conditions", NPYArray(split.fit))
         a.set("validation_conditions", NPYArray(split.validation))
         a.set("excluded_conditions", NPYArray(split.excluded))

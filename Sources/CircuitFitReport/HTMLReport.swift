@@ -44,6 +44,9 @@ private struct Page {
         } else {
             omitted.append("claims (none were evaluated)")
         }
+        if !report.convergence.isEmpty {
+            sections.append(("convergence", "Convergence of the fits", [convergence(report.convergence)]))
+        }
         let curveFigures = CurveFigure.figures(report)
         if !curveFigures.isEmpty {
             sections.append(("similarity", "Similarity to the whole circuit against the number of recorded neurons",
@@ -112,22 +115,37 @@ private struct Page {
     mutating func claims(_ claims: [ClaimResult]) -> [String] {
         tableCount += 1
         let holding = claims.filter(\.holds).count
-        var html = "<p class=\"summary\">\(holding) of \(claims.count) claim\(claims.count == 1 ? "" : "s") hold in these results.</p>\n"
+        let undecided = claims.filter { $0.verdict == "undecided" }.count
+        var html = "<p class=\"summary\">\(holding) of \(claims.count) claim\(claims.count == 1 ? "" : "s") hold in these results"
+        html += undecided > 0 ? "; \(undecided) cannot be decided from them.</p>\n" : ".</p>\n"
         html += "<table class=\"claims\">\n<caption><strong>Table \(tableCount).</strong> The paper&#39;s claims tested on these results: "
-        html += "numbers, their spread over seeds (median and interquartile range), the paired test and its p-value. "
-        html += "A claim that does not hold is reported as such.</caption>\n"
-        html += "<thead><tr><th>Claim</th><th>Statement</th><th>Numbers</th><th>Median [IQR]</th><th>Test</th><th>p</th><th>Result</th></tr></thead>\n<tbody>\n"
+        html += "numbers, their spread over seeds (median and interquartile range), each condition with its own test, and the verdict. "
+        html += "A claim that does not hold is reported as such; one that these results cannot decide says why.</caption>\n"
+        html += "<thead><tr><th>Claim</th><th>Statement</th><th>Numbers</th><th>Median [IQR]</th><th>Conditions</th><th>p</th><th>Result</th></tr></thead>\n<tbody>\n"
         for claim in claims {
-            let verdict = claim.holds
-                ? "<td class=\"verdict holds\"><span aria-hidden=\"true\">✓</span> holds</td>"
-                : "<td class=\"verdict fails\"><span aria-hidden=\"true\">✗</span> does not hold</td>"
+            let (css, mark) = claim.holds ? ("holds", "✓") : claim.verdict == "undecided" ? ("undecided", "?") : ("fails", "✗")
+            let verdict = "<td class=\"verdict \(css)\"><span aria-hidden=\"true\">\(mark)</span> \(Escaping.html(claim.verdict))</td>"
             let p = claim.pValue.map { ReportFormat.pValue($0) } ?? "—"
-            html += "<tr class=\"\(claim.holds ? "holds" : "fails")\"><td class=\"id\">\(Escaping.html(claim.id))</td>"
+            let conditions = claim.conditions.isEmpty ? Escaping.html(claim.reason)
+                : claim.conditions.map { Escaping.html($0) }.joined(separator: "<br>")
+            html += "<tr class=\"\(css)\"><td class=\"id\">\(Escaping.html(claim.id))</td>"
             html += "<td>\(Escaping.html(claim.statement))</td><td>\(Escaping.html(claim.numbers))</td>"
-            html += "<td>\(Escaping.html(claim.medianIQR))</td><td>\(Escaping.html(claim.testStatistic))</td>"
+            html += "<td>\(Escaping.html(claim.medianIQR))</td><td>\(conditions)</td>"
             html += "<td class=\"p\">\(Escaping.html(p))</td>\(verdict)</tr>\n"
         }
         return [html + "</tbody>\n</table>"]
+    }
+
+    mutating func convergence(_ cells: [ConvergenceShare]) -> String {
+        tableCount += 1
+        let converged = cells.reduce(0) { $0 + $1.converged }, fits = cells.reduce(0) { $0 + $1.fits }
+        var html = "<p class=\"summary\">\(converged) of \(fits) fit results converged by the stated criterion; claims are judged on those.</p>\n"
+        html += "<table class=\"config\">\n<caption><strong>Table \(tableCount).</strong> Fits that met the convergence criterion, per arm, λ and M (a task-only network is shared by every M).</caption>\n"
+        html += "<thead><tr><th>Arm</th><th>λ</th><th>M</th><th>Converged</th></tr></thead>\n<tbody>\n"
+        for c in cells {
+            html += "<tr><td>\(Escaping.html(c.arm))</td><td>\(ReportFormat.significant(c.lambda))</td><td>\(c.recorded)</td><td>\(c.converged) of \(c.fits)</td></tr>\n"
+        }
+        return html + "</tbody>\n</table>"
     }
 
     mutating func configuration(_ report: ExperimentReport) -> [String] {
@@ -180,6 +198,7 @@ private struct Page {
     td.verdict { font-weight: bold; white-space: nowrap; }
     td.verdict.holds { background: #D9F0E6; color: #004D36; }
     td.verdict.fails { background: #9E3500; color: #FFFFFF; }
+    td.verdict.undecided { background: #EEEEEE; color: #333333; }
     tr.fails td { border-top: 2px solid #9E3500; border-bottom: 2px solid #9E3500; }
     td.key { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 13px; }
     pre.command { background: #F4F4F4; padding: 8px 12px; white-space: pre-wrap; word-break: break-all; }

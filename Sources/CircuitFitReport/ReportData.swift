@@ -38,19 +38,21 @@ public struct ExperimentReport: Codable, Sendable, Equatable {
     public var spectra: [EigenvalueSpectrum]
     /// Free-text remarks shown near the top of the page (e.g. "claim 3 does not hold").
     public var notes: [String]
+    /// The share of fits that converged, per cell (empty: not shown).
+    public var convergence: [ConvergenceShare]
 
     public init(
         title: String, version: String = CircuitFitVersion.string, created: String,
         wallTimeSeconds: Double? = nil, configuration: [ConfigurationEntry] = [], commandLine: String = "",
         curves: [SimilarityCurve] = [], metrics: [MetricInfo] = [], claims: [ClaimResult] = [],
         traces: [OutputTraces] = [], trajectories: [TrajectorySet] = [], spectra: [EigenvalueSpectrum] = [],
-        notes: [String] = []
+        notes: [String] = [], convergence: [ConvergenceShare] = []
     ) {
         self.title = title; self.version = version; self.created = created
         self.wallTimeSeconds = wallTimeSeconds; self.configuration = configuration
         self.commandLine = commandLine; self.curves = curves; self.metrics = metrics
         self.claims = claims; self.traces = traces; self.trajectories = trajectories
-        self.spectra = spectra; self.notes = notes
+        self.spectra = spectra; self.notes = notes; self.convergence = convergence
     }
 }
 
@@ -137,12 +139,32 @@ public struct ClaimResult: Codable, Sendable, Equatable {
     /// nil when no test applies.
     public var pValue: Double?
     public var holds: Bool
+    /// The verdict in words: "holds", "does not hold" or "undecided".
+    public var verdict: String
+    /// Each condition of the claim with its own number and verdict, e.g. "similarity ✓ p = 0.031".
+    public var conditions: [String]
+    /// Why the claim is undecided or does not hold (empty when it holds).
+    public var reason: String
     public init(
         id: String, statement: String, numbers: String, medianIQR: String, testStatistic: String,
-        pValue: Double?, holds: Bool
+        pValue: Double?, holds: Bool, verdict: String? = nil, conditions: [String] = [], reason: String = ""
     ) {
         self.id = id; self.statement = statement; self.numbers = numbers; self.medianIQR = medianIQR
         self.testStatistic = testStatistic; self.pValue = pValue; self.holds = holds
+        self.verdict = verdict ?? (holds ? "holds" : "does not hold")
+        self.conditions = conditions; self.reason = reason
+    }
+}
+
+/// How many fits of one cell (arm, λ, M) met the convergence criterion.
+public struct ConvergenceShare: Codable, Sendable, Equatable {
+    public var arm: String
+    public var lambda: Double
+    public var recorded: Int
+    public var converged: Int
+    public var fits: Int
+    public init(arm: String, lambda: Double, recorded: Int, converged: Int, fits: Int) {
+        self.arm = arm; self.lambda = lambda; self.recorded = recorded; self.converged = converged; self.fits = fits
     }
 }
 

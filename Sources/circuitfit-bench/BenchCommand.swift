@@ -18,6 +18,6 @@ struct BenchCommand: ParsableCommand {
               swift run -c release circuitfit-bench train --no-torch --repeats 3
               swift run -c release circuitfit-bench iteration --quick
             """,
-        subcommands: [TrainReportCommand.self, IterationCommand.self],
+        subcommands: [TrainReportCommand.self, IterationCommand.self, ConvergeCommand.self],
         defaultSubcommand: TrainReportCommand.self)
 }

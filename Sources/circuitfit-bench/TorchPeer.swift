@@ -122,6 +122,9 @@ struct TorchPeer {
             npz.set("u", NPYArray(data.inputs, shape: [c.T, c.C, c.I]))
             npz.set("zs", NPYArray(data.targets, shape: [c.T, c.C, c.K]))
             npz.set("ys", NPYArray(data.neural, shape: [c.T, c.C, c.M]))
+            // the objective's weights: 1/(K·C·T·var_k) per output, 1/(M·T·C·var_m) per neuron (no NaN here)
+            npz.set("task_weight", NPYArray(data.outputVariance.map { 1 / (Double(c.K * c.C * c.T) * $0) }))
+            npz.set("neural_weight", NPYArray(data.neuralVariance.map { 1 / (Double(c.M * c.C * c.T) * $0) }))
             for (name, block) in [("J", ParameterBlock.J), ("B", .B), ("b", .b), ("C", .C), ("d", .d)] {
                 npz.set(name, NPYArray(start.block(block), shape: spec.layout.shape(block)))
                 npz.set(name + "_after", NPYArray(result.parameters.block(block), shape: spec.layout.shape(block)))

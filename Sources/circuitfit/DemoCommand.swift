@@ -15,8 +15,8 @@ struct DemoCommand: ParsableCommand {
         abstract: "A short version of the paper's experiment on the built-in circuit (a few minutes on 2 cores).",
         discussion: """
             Generates the built-in circuit (seed 1), fits 5 seeds × M ∈ {0, 5, 20, 100} × λ ∈ {0, 1} \
-            in both arms (plain, biological priors) with 1500 optimiser steps each, prints the \
-            claims table and writes results.csv, claims.json and report.html into --out. For the \
+            in both arms (plain, biological priors), each fit until it converges (the default \
+            criterion and budget, docs/method.md#convergence), prints the claims table and writes results.csv, claims.json and report.html into --out. For the \
             full experiment use `circuitfit experiment`.
             """)
 
@@ -46,8 +46,6 @@ struct DemoCommand: ParsableCommand {
         c.lambdas = [0, 1]
         c.arms = [.plain, .priors]
         c.sharedCircuit = true
-        c.fit.iterations = 1500
-        c.fit.earlyStopping = false
         return c
     }
 }

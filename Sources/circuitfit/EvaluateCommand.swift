@@ -76,8 +76,8 @@ struct EvaluateCommand: ParsableCommand {
             }
             // The untrained floor: rebuilt from the fit's own config.json (same seed ⇒ same initial network).
             var untrained: RNNParameters? = nil
-            if let record = try? JSONDecoder().decode(FitRecord.self, from: Data(contentsOf: dir.appendingPathComponent("config.json"))),
-               let prepared = try? prepareFit(dataset: data, config: record.config),
+            let record = try? JSONDecoder().decode(FitRecord.self, from: Data(contentsOf: dir.appendingPathComponent("config.json")))
+            if let record, let prepared = try? prepareFit(dataset: data, config: record.config),
                prepared.initialParameters.layout == saved.parameters.layout {
                 // the saved J is the effective one (signs and mask applied): compare like with like
                 var u = prepared.initialParameters
@@ -90,10 +90,12 @@ struct EvaluateCommand: ParsableCommand {
                     reference: ReachDataset.read(from: URL(fileURLWithPath: reference)), dataset: data,
                     recordedNeurons: saved.recordedNeurons, names: (dataset, reference))
             }
-            let metrics = try evaluateModel(
+            var metrics = try evaluateModel(
                 spec: saved.spec, parameters: saved.parameters, untrained: untrained, dataset: data,
                 recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
                 split: split, reference: population)
+            metrics.converged = record?.converged
+            metrics.convergence = record?.convergence
             // The mechanism audit, whenever the ground truth is known.
             var audit: MechanismAudit? = nil
             let beside = URL(fileURLWithPath: dataset).deletingLastPathComponent()

@@ -13,13 +13,17 @@ import CircuitFitExperiment
 struct FitOptions: ParsableArguments {
     @Option(help: "JSON file with any FitConfig field (the \"config\" object of a fit's config.json), or a fit's whole config.json to repeat that fit; flags override it.")
     var fitConfig: String?
-    @Option(parsing: .unconditional, help: "Exact number of optimiser steps (turns early stopping off). Default: up to 5000 with early stopping.")
+    @Option(parsing: .unconditional, help: "Exact number of optimiser steps: the fit does not stop at convergence (whether and when the criterion was met is still recorded). Default: stop at convergence, at most --max-iterations.")
     var iterations: Int?
+    @Option(parsing: .unconditional, help: "The most optimiser steps; the fit stops earlier once converged (default 5000; see docs/method.md#convergence).")
+    var maxIterations: Int?
+    @Option(help: "Optimiser: \(OptimizerKind.allValueStrings.joined(separator: ", ")) (default adam, with warm-up and a plateau schedule; lbfgs and gauss-newton need --noise 0; see docs/method.md#the-optimiser-and-stopping).")
+    var optimizer: OptimizerKind?
     @Option(parsing: .unconditional, help: "Model units H (default 200).")
     var hidden: Int?
     @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (a learned readout). Default identity.")
     var mapping: NeuralMapping?
-    @Option(parsing: .unconditional, help: "Adam learning rate (default 0.002).")
+    @Option(parsing: .unconditional, help: "Adam's base learning rate (default 0.01, reached after a 200-step warm-up, halved on plateaus; only with --optimizer adam).")
     var learningRate: Double?
     @Option(parsing: .unconditional, help: "L2 penalty on the rates, β_r (default 0).")
     var betaRate: Double?
@@ -31,7 +35,7 @@ struct FitOptions: ParsableArguments {
     var excitatoryOnly = false
     @Option(parsing: .unconditional, help: "Recurrent noise σ (default 0 = off).")
     var noise: Double?
-    @Option(parsing: .unconditional, help: "Training conditions set aside as a validation split for early stopping (default 0).")
+    @Option(parsing: .unconditional, help: "Training conditions set aside as a validation split; turns on early stopping on their loss unless --iterations is given (default 0).")
     var validation: Int?
     @Option(parsing: .unconditional, help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
     var exclude: Int?
@@ -40,7 +44,9 @@ struct FitOptions: ParsableArguments {
     func config(base: FitConfig = FitConfig()) throws -> FitConfig {
         var c = base
         if let fitConfig { c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig)) }
-        if let iterations { c.iterations = iterations; c.earlyStopping = false }
+        if let maxIterations { c.iterations = maxIterations; c.stopAtConvergence = true }
+        if let iterations { c.iterations = iterations; c.stopAtConvergence = false; c.earlyStopping = false }
+        if let optimizer { c.optimizer = optimizer }
         if let hidden { c.hidden = hidden }
         if let mapping { c.mapping = mapping }
         if let learningRate { c.learningRate = learningRate }
@@ -49,11 +55,16 @@ struct FitOptions: ParsableArguments {
         if dale { c.dale = true }
         if excitatoryOnly { c.recordExcitatoryOnly = true }
         if let noise { c.noiseSD = noise }
-        if let validation { c.validationConditions = validation }
+        if let validation {
+            c.validationConditions = validation
+            if validation > 0 && iterations == nil { c.earlyStopping = true }   // --iterations: exactly N steps
+        }
         if let exclude { c.excludeTrainingConditions = exclude }
         return c
     }
 }
+
+extension OptimizerKind: ExpressibleByArgument {}
 
 /// `base` overlaid with a fit-config file: a JSON object of FitConfig fields, or the config.json a
 /// fit wrote (recognised by its "circuitfit_version" and "config" keys), whose "config" object is

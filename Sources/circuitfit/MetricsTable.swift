@@ -32,6 +32,18 @@ enum MetricsTable {
             out += "  " + a.padding(toLength: w0, withPad: " ", startingAt: 0) + "   " + b.padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + c + "\n"
         }
         out += "  canonical correlations: " + m.canonicalCorrelations.map { format($0, 3) }.joined(separator: " ")
+        if let c = m.convergence { out += "\n  " + ConvergenceText.line(c) }
         return out
+    }
+}
+
+/// One line on whether a fit converged, for `train` and `evaluate`.
+enum ConvergenceText {
+    static func line(_ c: ConvergenceReport) -> String {
+        let change = c.change.map { String(format: "%.2e", $0) } ?? "n/a"
+        let best = c.bestLoss.map { String(format: "%.3e", $0) } ?? "n/a"
+        let rule = "best loss \(best) fell by \(change) over the last \(c.window) updates; criterion < \(String(format: "%.0e", c.tolerance))·loss + \(String(format: "%.0e", c.absoluteTolerance))"
+        if c.converged { return "converged at update \(c.iteration.map(String.init) ?? "?"): \(rule)" }
+        return "NOT converged: \(rule)"
     }
 }

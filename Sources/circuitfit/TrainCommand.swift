@@ -15,15 +15,21 @@ struct TrainCommand: ParsableCommand {
         abstract: "Fit a model RNN to a dataset's outputs and to M of its neurons.",
         discussion: """
             Reads DATASET (dataset.npz from `generate` or `import`), draws M recorded neurons with \
-            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and Adam. Writes \
-            model.npz, metrics.json, history.csv and config.json into --out; checkpoint.npz while \
-            running. A diverging fit (NaN/Inf) stops, says at which iteration, and keeps the last \
-            good checkpoint.
+            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and L-BFGS (or \
+            Adam) until the convergence criterion is met (at most --max-iterations steps). Both \
+            terms are normalised MSEs: each output channel's and each recorded neuron's squared \
+            error divided by its variance over the fitted samples, averaged over channels or \
+            neurons, so the fit does not depend on the data's units. λ = 1 weighs the recorded \
+            neurons' mean fraction of unexplained variance as much as the outputs'. Writes model.npz, \
+            metrics.json, history.csv and config.json into --out; checkpoint.npz while running. A \
+            diverging fit (NaN/Inf) stops, says at which iteration, and keeps the last good \
+            checkpoint. See docs/method.md (objective, convergence, optimiser) and docs/files.md.
 
             Examples:
               circuitfit train circuit/dataset.npz --out fit --record 20 --lambda 1
               circuitfit train circuit/dataset.npz --out task-only --record 0
-              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --iterations 3000
+              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --max-iterations 3000
+              circuitfit train circuit/dataset.npz --out fit-adam --record 20 --optimizer adam
             """)
 
     @Argument(help: "The dataset (.npz).")
@@ -34,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var record: Int?
     @Option(parsing: .unconditional, help: "Comma-separated recorded neuron indices (overrides --record).")
     var neurons: String?
-    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1; 0 = task-only), or 'auto': chosen by cross-validation on held-out neurons and held-out training conditions.")
+    @Option(parsing: .unconditional, help: "λ, weight of the neural term (default 1: the recorded neurons' mean normalised error counts as much as the outputs'; 0 = task-only; ignored when M = 0), or 'auto': chosen by cross-validation over folds of the recorded neurons (docs/method.md#choosing-lambda-automatically).")
     var lambda: String?
     @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?
@@ -62,15 +68,15 @@ struct TrainCommand: ParsableCommand {
             _ = try preflightFit(dataset: data, config: config, file: dataset)
             var selection: LambdaSelection? = nil
             if autoLambda {
-                let line = ProgressLine(label: "λ auto")
-                selection = try selectLambda(dataset: data, config: config) { lambda, i, n in
-                    line.update("fitting candidate \(i + 1)/\(n): λ = \(lambda)")
+                let line = SharedProgressLine(label: "λ auto")
+                selection = try selectLambda(dataset: data, config: config, workers: ProcessInfo.processInfo.activeProcessorCount) { p in
+                    line.update("\(p.finished)/\(p.total) fits (last \(p.last)), \(formatDuration(p.seconds)) elapsed, ETA \(p.etaSeconds.map(formatDuration) ?? "?")")
                 }
                 line.finish()
                 for c in selection!.candidates {
-                    say("  λ = \(c.lambda): validation-neuron R² \(format(c.validationNeuronR2, 4)), validation output NMSE \(format(c.validationOutputNMSE, 4))")
+                    say("  λ = \(c.lambda): left-out-neuron R² \(format(c.validationNeuronR2, 4)) ± \(format(c.standardError, 4)); vs λ = 0: \(format(c.differenceFromZero, 4)) ± \(format(c.differenceStandardError, 4))")
                 }
-                say("λ auto: chose λ = \(selection!.chosen): \(selection!.reason)")
+                say("λ auto: \(selection!.decided ? "chose" : "could not decide; using") λ = \(selection!.chosen): \(selection!.reason)")
                 config.lambda = selection!.chosen
             }
             // the new fit is built in a staging folder beside --out and replaces it when complete
@@ -94,7 +100,8 @@ struct TrainCommand: ParsableCommand {
                 let metrics = try FitOutputs.metrics(model, dataset: data)
                 try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, into: &output)
                 try output.commit()
-                print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
+                let lambdaText = model.spec.recorded == 0 ? "task only (no recorded neurons, λ does not apply)" : "λ = \(config.lambda)"
+                print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), \(lambdaText), seed \(config.seed), \(config.optimizer.rawValue), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
                 print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
             } catch {
                 output.discard()
@@ -112,8 +119,9 @@ func runFitWithProgress(dataset: ReachDataset, config: FitConfig, folder: URL, r
         dataset: dataset, config: config, folder: folder, reportedFolder: reportedFolder,
         progress: { p in
             let eta = Double(p.iterations - p.iteration) / max(p.iterationsPerSecond, 1e-9)
+            let change = p.relativeChange.map { "  Δ \(String(format: "%.1e", $0))/\(String(format: "%.0e", p.tolerance ?? 0))" } ?? ""
             progress.update(
-                "iter \(p.iteration)/\(p.iterations)  task \(String(format: "%.3e", p.loss.task))  neural \(String(format: "%.3e", p.loss.neural))  \(format(p.iterationsPerSecond, 0)) it/s  ETA \(formatDuration(eta))")
+                "iter \(p.iteration)/\(p.iterations)  task \(String(format: "%.3e", p.loss.task))  neural \(String(format: "%.3e", p.loss.neural))\(change)  \(format(p.iterationsPerSecond, 0)) it/s  ETA ≤ \(formatDuration(eta))")
         })
     progress.finish()
     return model
@@ -134,4 +142,13 @@ func parseIndexList(_ text: String, option: String) throws -> [Int] {
         }
         return v
     }
+}
+
+/// A progress line that worker threads may update (one at a time).
+final class SharedProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let line: ProgressLine
+    init(label: String) { line = ProgressLine(label: label, interval: 0) }
+    func update(_ text: String) { lock.lock(); line.update(text); lock.unlock() }
+    func finish() { lock.lock(); line.finish(); lock.unlock() }
 }

@@ -10,5 +10,6 @@ func goldenRow(unit: FitUnit, record: Int) throws -> ResultRow {
     let url = JSONGoldenTests.folder.appendingPathComponent("fit-metrics.json")
     let metrics = try JSONDecoder().decode(FitMetrics.self, from: Data(contentsOf: url))
     return ResultRow(seed: unit.seed, arm: unit.arm, record: record, lambda: unit.lambda, fitID: unit.id, mapping: .identity,
-                     hidden: 10, iterationsRun: 1, stop: "budget", trainSeconds: 0, metrics: metrics)
+                     hidden: 10, iterationsRun: 1, stop: "converged_at_1", trainSeconds: 0, metrics: metrics,
+                     converged: true, convergence: nil, evaluations: 1, optimizer: .adam)
 }

@@ -128,4 +128,106 @@ final class GradientCheckTests: XCTestCase {
             XCTAssertLessThan((diff / norm).squareRoot(), 1e-4, "\(block)")
         }
     }
+
+    // MARK: Gauss-Newton products
+
+    /// At a zero-residual point (targets = the model's own outputs and recordings) the Hessian of
+    /// the data terms is exactly the Gauss-Newton matrix, and the weight penalties are quadratic:
+    /// G v must equal the finite difference of the exact gradient along v. Both mappings, Dale's
+    /// law, a mask, NaN gaps, a time mask; every trainable block.
+    func testGaussNewtonProductIsTheHessianAtZeroResidual() throws {
+        for mapping in [NeuralMapping.identity, .linear] {
+            let (spec, data0, p0) = try makeProblem(mapping: mapping, dale: mapping == .linear, mask: true, noise: 0)
+            var objective = Objective(lambda: 0.7, betaJ: 0.03, betaIn: 0.02, betaOut: 0.05, betaRate: 0)
+            objective.trainable = allBlocks
+            // the model's own outputs as targets
+            let ws0 = try RNNWorkspace<Double>(spec: spec, data: data0)
+            _ = p0.withUnsafeBufferPointer { ws0.loss($0.baseAddress!, objective) }
+            var targets = Array3<Double>(C, T, K, repeating: 0), neural = Array3<Double>(C, T, M, repeating: 0)
+            for c in 0..<C {
+                for t in 0..<T {
+                    for k in 0..<K { targets[c, t, k] = ws0.z[(t * C + c) * K + k] }
+                    for m in 0..<M {
+                        neural[c, t, m] = mapping == .identity ? ws0.r[(t * C + c) * H + spec.recordedUnits[m]] : ws0.y[(t * C + c) * M + m]
+                        if (c + t + m) % 7 == 0 { neural[c, t, m] = .nan }
+                    }
+                }
+            }
+            var timeMask = [Double](repeating: 1, count: T)
+            timeMask[2] = 0
+            var inputs = Array3<Double>(C, T, I, repeating: 0)
+            for c in 0..<C { for t in 0..<T { for i in 0..<I { inputs[c, t, i] = Double(data0.inputs[(t * C + c) * I + i]) } } }
+            let data = try TrainingData(inputs: inputs, targets: targets, neural: neural, timeMask: timeMask)
+            let ws = try RNNWorkspace<Double>(spec: spec, data: data)
+            let n = p0.count
+            var rng = SeededRandom(seed: 17)
+            let v = (0..<n).map { _ in rng.normal() }
+            func gradient(_ p: [Double]) -> [Double] {
+                var g = [Double](repeating: 0, count: n)
+                _ = p.withUnsafeBufferPointer { pp in g.withUnsafeMutableBufferPointer { ws.lossAndGradient(pp.baseAddress!, objective, $0.baseAddress!) } }
+                return g
+            }
+            let eps = 1e-5
+            let up = gradient(zip(p0, v).map { $0 + eps * $1 }), down = gradient(zip(p0, v).map { $0 - eps * $1 })
+            let fd = zip(up, down).map { ($0 - $1) / (2 * eps) }
+            _ = gradient(p0)    // forward caches at p0
+            var gv = [Double](repeating: 0, count: n)
+            p0.withUnsafeBufferPointer { pp in
+                v.withUnsafeBufferPointer { vv in gv.withUnsafeMutableBufferPointer { ws.gaussNewtonProduct(pp.baseAddress!, objective, vv.baseAddress!, $0.baseAddress!) } }
+            }
+            for block in spec.layout.blocks {
+                let range = spec.layout.range(block)
+                var diff = 0.0, norm = 0.0
+                for k in range { diff += (gv[k] - fd[k]) * (gv[k] - fd[k]); norm += fd[k] * fd[k] }
+                XCTAssertGreaterThan(norm, 1e-16, "\(mapping) \(block): G v should be non-zero")
+                XCTAssertLessThan((diff / norm).squareRoot(), 1e-5, "\(mapping) \(block): relative error \((diff / norm).squareRoot())")
+            }
+        }
+    }
+
+    /// Away from zero residual, with every term on (rate penalty included): G is symmetric and
+    /// positive semi-definite, and vᵀ G v equals Σ Λ (Jₑ v)² from finite differences of the outputs.
+    func testGaussNewtonProductIsSymmetricPositiveAndMatchesTangents() throws {
+        let (spec, data, p0) = try makeProblem(mapping: .linear, dale: true, mask: true, noise: 0)
+        var objective = penalties
+        objective.trainable = allBlocks
+        let ws = try RNNWorkspace<Double>(spec: spec, data: data)
+        let n = p0.count
+        var rng = SeededRandom(seed: 23)
+        let u = (0..<n).map { _ in rng.normal() }, v = (0..<n).map { _ in rng.normal() }
+        _ = p0.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective) }
+        func product(_ x: [Double]) -> [Double] {
+            var out = [Double](repeating: 0, count: n)
+            p0.withUnsafeBufferPointer { pp in x.withUnsafeBufferPointer { xx in out.withUnsafeMutableBufferPointer { ws.gaussNewtonProduct(pp.baseAddress!, objective, xx.baseAddress!, $0.baseAddress!) } } }
+            return out
+        }
+        let gu = product(u), gv = product(v)
+        let uGv = zip(u, gv).map(*).reduce(0, +), vGu = zip(v, gu).map(*).reduce(0, +), vGv = zip(v, gv).map(*).reduce(0, +)
+        XCTAssertEqual(uGv, vGu, accuracy: 1e-9 * abs(uGv))
+        XCTAssertGreaterThan(vGv, 0)
+        // vᵀGv = Σ Λ ė² with ė from central differences of every residual (outputs, recordings, rates, weights)
+        func residuals(_ p: [Double]) -> [Double] {
+            _ = p.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective) }
+            var e: [Double] = []
+            for t in 0..<T { for c in 0..<C { for k in 0..<K {
+                let i = (t * C + c) * K + k
+                e.append((2 * ws.w[t] * ws.taskWeight[k]).squareRoot() * ws.z[i])
+            } } }
+            for row in 0..<(T * C) { for m in 0..<M where !ws.yStar[row * M + m].isNaN {
+                e.append((2 * objective.lambda * ws.neuralWeight[m]).squareRoot() * ws.y[row * M + m])
+            } }
+            let nr = Double(T * C * H)
+            for k in 0..<(T * C * H) { e.append((2 * objective.betaRate / nr).squareRoot() * ws.r[k]) }
+            for k in 0..<(H * H) { e.append((2 * objective.betaJ).squareRoot() * ws.J[k]) }
+            for k in spec.layout.range(.B) { e.append((2 * objective.betaIn).squareRoot() * p[k]) }
+            let cStart = spec.layout.offset(.C)
+            for k in 0..<K { for i in 0..<H { e.append((2 * objective.betaOut / ws.outputVariance[k]).squareRoot() * p[cStart + k * H + i]) } }
+            return e
+        }
+        let eps = 1e-6
+        let up = residuals(zip(p0, v).map { $0 + eps * $1 }), down = residuals(zip(p0, v).map { $0 - eps * $1 })
+        let quadratic = zip(up, down).map { ($0 - $1) / (2 * eps) }.map { $0 * $0 }.reduce(0, +)
+        XCTAssertEqual(vGv, quadratic, accuracy: 1e-6 * vGv)
+    }
 }
+

@@ -93,13 +93,19 @@ final class ModelTests: XCTestCase {
     }
 
     /// Time-masked steps do not count; NaN recordings are left out of the neural mean.
+    /// L_task and L_neural by hand: normalised MSEs over unmasked steps and present samples, each
+    /// channel's or neuron's error divided by its variance over those samples.
     func testTimeMaskAndMissingRecordings() throws {
         let H = 6, C = 2, T = 5
         let spec = RNNSpec(hidden: H, inputs: 1, outputs: 1, recorded: 2, recordedUnits: [4, 1])
         let p = initialParameters(spec: spec, seed: 8)
         let inputs = Array3<Double>(C, T, 1, repeating: 0.5)
-        var targets = Array3<Double>(C, T, 1, repeating: 0.2)
-        var neural = Array3<Double>(C, T, 2, repeating: 0.3)
+        var targets = Array3<Double>(C, T, 1, repeating: 0)
+        var neural = Array3<Double>(C, T, 2, repeating: 0)
+        for c in 0..<C { for t in 0..<T {
+            targets[c, t, 0] = 0.1 * Double(t) + 0.05 * Double(c)
+            for m in 0..<2 { neural[c, t, m] = 0.3 + 0.1 * sin(Double(t + 2 * c + 3 * m)) }
+        } }
         neural[0, 2, 1] = .nan; neural[1, 4, 0] = .nan
         let mask: [Double] = [1, 0, 1, 1, 0]
         let objective = Objective(lambda: 1)
@@ -107,20 +113,28 @@ final class ModelTests: XCTestCase {
                                     data: TrainingData(inputs: inputs, targets: targets, neural: neural, timeMask: mask))
         // by hand
         let (rates, outputs) = try simulate(spec: spec, parameters: p, inputs: inputs)
-        var task = 0.0, neuralSum = 0.0, present = 0.0
+        func variance(_ x: [Double]) -> Double {
+            let m = x.reduce(0, +) / Double(x.count)
+            return x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count)
+        }
+        var taskErrors: [Double] = [], taskTargets: [Double] = []
+        var neuralErrors: [[Double]] = [[], []], neuralTargets: [[Double]] = [[], []]
         for c in 0..<C {
             for t in 0..<T {
-                if mask[t] == 1 { let e = Double(outputs[c, t, 0]) - 0.2; task += e * e }
+                if mask[t] == 1 { taskErrors.append(Double(outputs[c, t, 0]) - targets[c, t, 0]); taskTargets.append(targets[c, t, 0]) }
                 for (m, unit) in [4, 1].enumerated() where !neural[c, t, m].isNaN {
-                    let e = Double(rates[c, t, unit]) - 0.3; neuralSum += e * e; present += 1
+                    neuralErrors[m].append(Double(rates[c, t, unit]) - neural[c, t, m]); neuralTargets[m].append(neural[c, t, m])
                 }
             }
         }
-        XCTAssertEqual(present, 18)
-        XCTAssertEqual(base.task, task / 6, accuracy: 1e-6)
-        XCTAssertEqual(base.neural, neuralSum / 18, accuracy: 1e-6)
+        XCTAssertEqual(taskErrors.count, 6)
+        XCTAssertEqual(neuralErrors[0].count + neuralErrors[1].count, 18)
+        func meanSquare(_ x: [Double]) -> Double { x.map { $0 * $0 }.reduce(0, +) / Double(x.count) }
+        XCTAssertEqual(base.task, meanSquare(taskErrors) / variance(taskTargets), accuracy: 1e-5 * base.task)
+        let perNeuron = (0..<2).map { meanSquare(neuralErrors[$0]) / variance(neuralTargets[$0]) }
+        XCTAssertEqual(base.neural, (perNeuron[0] + perNeuron[1]) / 2, accuracy: 1e-5 * base.neural)
         XCTAssertEqual(base.total, base.task + base.neural, accuracy: 1e-9)
-        // changing a target at a masked step changes nothing
+        // changing a target at a masked step changes nothing (neither the error nor the variance)
         targets[1, 4, 0] = 50
         let masked = try evaluateLoss(spec: spec, objective: objective, parameters: p,
                                       data: TrainingData(inputs: inputs, targets: targets, neural: neural, timeMask: mask))

@@ -144,8 +144,9 @@ final class TrainerTests: XCTestCase {
         let spec = RNNSpec(hidden: 10, inputs: 3, outputs: 2)
         let start = initialParameters(spec: spec, seed: 1)
         // an absurd learning rate: the first update blows the weights up, the second loss overflows
-        var targets = Array3<Double>(4, 50, 2, repeating: 1e15)
-        var data = try TrainingData(inputs: inputs, targets: targets)
+        var targets = Array3<Double>(4, 50, 2, repeating: 0)
+        for i in 0..<targets.data.count { targets.data[i] = 1e15 * (1 + 0.5 * sin(Double(i))) }
+        let data = try TrainingData(inputs: inputs, targets: targets)
         let trainer = Trainer(spec: spec, objective: Objective(lambda: 0),
                               options: TrainingOptions(iterations: 100, adam: AdamConfig(learningRate: 1e30)))
         var result = try trainer.train(from: start, data: data)
@@ -155,20 +156,26 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(result.parameters, start, "the last good parameters are those evaluated at iteration 1")
         XCTAssertEqual(result.history.count, 1)
         XCTAssert(result.finalLoss.total.isFinite)
-        // a target of 1e30 overflows Float32 at once: nothing good but the start
-        targets = Array3<Double>(4, 50, 2, repeating: 1e30)
-        data = try TrainingData(inputs: inputs, targets: targets)
-        result = try trainer.train(from: start, data: data)
+        // the initial parameters themselves give a NaN loss: nothing good but the start
+        var bad = start
+        bad.values[bad.layout.offset(.d)] = .nan
+        XCTAssertThrowsError(try trainer.train(from: bad, data: data)) { XCTAssert("\($0)".contains("NaN or Inf"), "\($0)") }
+        var huge = start
+        huge.values[huge.layout.offset(.d)] = 3e38
+        result = try trainer.train(from: huge, data: data)
         XCTAssertEqual(result.stopReason, .diverged(iteration: 1))
-        XCTAssert(result.error?.message.contains("iteration 1") == true)
-        XCTAssertEqual(result.parameters, start)
+        XCTAssert(result.error?.message.contains("iteration 1") == true && result.error?.message.contains("kept the initial parameters") == true, result.error?.message ?? "")
+        XCTAssertEqual(result.parameters, huge)
+        // targets whose variance Float32 cannot carry are refused up front
+        for i in 0..<targets.data.count { targets.data[i] = 1e30 * (1 + 0.5 * sin(Double(i))) }
+        XCTAssertThrowsError(try TrainingData(inputs: inputs, targets: targets)) {
+            XCTAssert("\($0)".contains("outside the range Float32 training represents"), "\($0)")
+        }
     }
 
     func testEarlyStoppingOnValidationLoss() throws {
         let (inputs, targets) = reachTask(C: 6)
-        let split = try validationSplit(Array(0..<6), validationCount: 2, seed: 3)
-        XCTAssertEqual(split.train.count, 4)
-        XCTAssertEqual(Set(split.train + split.validation), Set(0..<6))
+        let split = (train: [0, 1, 2, 4], validation: [3, 5])
         let train = try TrainingData(inputs: inputs, targets: targets, conditions: split.train)
         let validation = try TrainingData(inputs: inputs, targets: targets, conditions: split.validation)
         let spec = RNNSpec(hidden: 20, inputs: 3, outputs: 2)

@@ -27,7 +27,10 @@ final class RNNWorkspace<Scalar: RNNScalar> {
     let zStar: Pointer          // z*[t, c, :]  [T, C, K]
     let yStar: Pointer          // y*[t, c, :]  [T, C, M], NaN = missing sample
     let w: Pointer              // w[t]         [T] time weights of the task loss
-    let taskCount: Double       // K · C · Σ_t w_t
+    let driven: [Bool]          // [T−1] some input of step t is non-zero (else B u[t] = 0: xin[t] = b)
+    let taskWeight: Pointer     // [K] 1 / (K · C · Σ_t w_t · var_k): L_task = Σ w_t taskWeight_k (z − z*)²
+    let neuralWeight: Pointer   // [M] 1 / (M' · P_m · var_m), 0 for a neuron without samples
+    let outputVariance: [Double] // [K] var_k, also the scale of the readout penalty
     let neuralCount: Int        // present samples of y*
 
     // noise
@@ -49,6 +52,13 @@ final class RNNWorkspace<Scalar: RNNScalar> {
     let dr: Pointer             // [T, C, H]
     let dh: Pointer             // [T, C, H]
     let dJ: Pointer             // ∂L/∂(effective J) [H, H]
+
+    // tangents along a parameter direction v (Gauss-Newton products, GaussNewton.swift)
+    let JDot: Pointer           // J̇, effective [H, H]
+    let hDot: Pointer           // ḣ[t, c, :]  [T, C, H]
+    let rDot: Pointer           // ṙ[t, c, :] = (1 − r²) ḣ  [T, C, H]
+    let zDot: Pointer           // ż  [T, C, K]
+    let yDot: Pointer           // ẏ  [T, C, M] (linear mapping)
 
     private var owned: [(Pointer, Int)] = []
 
@@ -82,8 +92,19 @@ final class RNNWorkspace<Scalar: RNNScalar> {
         zStar = buffer(data.targets)
         yStar = buffer(data.neural)
         w = buffer(data.timeMask)
-        taskCount = Double(K * C) * data.timeMask.reduce(0) { $0 + Double($1) }
-        neuralCount = data.neural.reduce(0) { $0 + ($1.isNaN ? 0 : 1) }
+        let I = spec.inputs
+        driven = (0..<max(T - 1, 0)).map { t in (0..<(C * I)).contains { data.inputs[t * C * I + $0] != 0 } }
+        let steps = data.timeMask.reduce(0) { $0 + Double($1) }
+        outputVariance = data.outputVariance
+        taskWeight = buffer(data.outputVariance.map { Float(1 / (Double(K * C) * steps * $0)) })
+        // present samples per neuron, P_m; M' = neurons with at least one
+        var present = [Int](repeating: 0, count: M)
+        for (i, v) in data.neural.enumerated() where !v.isNaN { present[i % M] += 1 }
+        let neuronsWithSamples = Double(present.filter { $0 > 0 }.count)
+        neuralWeight = buffer((0..<M).map { m in
+            present[m] == 0 ? 0 : Float(1 / (neuronsWithSamples * Double(present[m]) * data.neuralVariance[m]))
+        })
+        neuralCount = present.reduce(0, +)
         noise = spec.noiseSD > 0 ? buffer((T - 1) * C * H) : nil
         J = buffer(H * H)
         JT = buffer(H * H)
@@ -97,6 +118,11 @@ final class RNNWorkspace<Scalar: RNNScalar> {
         dr = buffer(T * C * H)
         dh = buffer(T * C * H)
         dJ = buffer(H * H)
+        JDot = buffer(H * H)
+        hDot = buffer(T * C * H)
+        rDot = buffer(T * C * H)
+        zDot = buffer(T * C * K)
+        yDot = buffer(T * C * M)
         self.owned = owned
     }
 

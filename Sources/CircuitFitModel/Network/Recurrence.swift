@@ -61,13 +61,21 @@ extension RNNWorkspace {
         let B = p + layout.offset(.B), b = p + layout.offset(.b), h0 = p + layout.offset(.h0)
         let a = alpha, leak = 1 - alpha
 
-        // input drive: xin[t, c, :] = B u[t, c, :] + b for all t < T−1 at once
+        // input drive: xin[t, c, :] = B u[t, c, :] + b for the steps with a non-zero input, all at
+        // once (steps without input use b itself below: B·0 + b = b exactly)
         let rows = (T - 1) * C
-        for row in 0..<rows { (xin + row * H).update(from: b, count: H) }
+        for row in 0..<rows where driven[row / C] { (xin + row * H).update(from: b, count: H) }
         if I > 0 && rows > 0 {
-            Scalar.gemm(
-                transA: false, transB: true, m: rows, n: H, k: I, alpha: 1,
-                a: u, lda: I, b: B, ldb: I, beta: 1, c: xin, ldc: H)
+            var t = 0
+            while t < T - 1 {
+                guard driven[t] else { t += 1; continue }
+                var end = t
+                while end < T - 1 && driven[end] { end += 1 }     // a run of driven steps t..<end
+                Scalar.gemm(
+                    transA: false, transB: true, m: (end - t) * C, n: H, k: I, alpha: 1,
+                    a: u + t * C * I, lda: I, b: B, ldb: I, beta: 1, c: xin + t * CH, ldc: H)
+                t = end
+            }
         }
 
         // h[0, c, :] = h0, r[0] = tanh(h[0])
@@ -76,12 +84,18 @@ extension RNNWorkspace {
 
         for t in 0..<(T - 1) {
             let ht = h + t * CH, hn = ht + CH, rt = r + t * CH, rn = rt + CH, xt = xin + t * CH
-            // h[t+1] = (1−α) h[t] + α xin[t] + noise[t]
+            // h[t+1] = (1−α) h[t] + α xin[t] + noise[t]   (xin[t] = b without input)
+            if driven[t] {
+                for k in 0..<CH { hn[k] = leak * ht[k] + a * xt[k] }
+            } else {
+                for c in 0..<C {
+                    let hc = hn + c * H, tc = ht + c * H
+                    for i in 0..<H { hc[i] = leak * tc[i] + a * b[i] }
+                }
+            }
             if let noise {
                 let nt = noise + t * CH
-                for k in 0..<CH { hn[k] = leak * ht[k] + a * xt[k] + nt[k] }
-            } else {
-                for k in 0..<CH { hn[k] = leak * ht[k] + a * xt[k] }
+                for k in 0..<CH { hn[k] += nt[k] }
             }
             // h[t+1] += α r[t] Jᵀ   ([C, H] · [H, H], with Jᵀ stored)
             RecurrentProduct.accumulate(conditions: C, hidden: H, alpha: a, rt, JT, hn)

@@ -12,7 +12,9 @@ public func simulate<S: BinaryFloatingPoint & Sendable>(
     let nC = inputs.d0, T = inputs.d1
     let targets = Array3<S>(nC, T, spec.outputs, repeating: 0)
     let neural: Array3<S>? = spec.recorded > 0 ? Array3<S>(nC, T, spec.recorded, repeating: .nan) : nil
-    let data = try TrainingData(inputs: inputs, targets: targets, neural: neural)
+    let data = try TrainingData(
+        inputs: inputs, targets: targets, neural: neural,
+        outputVariance: [Double](repeating: 1, count: spec.outputs))
     let ws = try RNNWorkspace<Float>(spec: quiet, data: data)
     _ = parameters.values.withUnsafeBufferPointer { ws.loss($0.baseAddress!, Objective(lambda: 0)) }
     let H = spec.hidden, K = spec.outputs

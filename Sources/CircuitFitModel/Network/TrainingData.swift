@@ -22,13 +22,25 @@ public struct TrainingData: Sendable {
     public let neural: [Float]
     /// w[t], [T], weight of step t in L_task (1 = counted, 0 = ignored).
     public let timeMask: [Float]
+    /// The variance each output channel's squared error is divided by in L_task, [K], in the
+    /// targets' units squared (see `SampleVariance`).
+    public let outputVariance: [Double]
+    /// The variance each recorded neuron's squared error is divided by in L_neural, [M], in the
+    /// normalised recordings' units squared (see `SampleVariance`).
+    public let neuralVariance: [Double]
 
     /// Selects `conditions` (default: all) from dataset arrays in the dataset layout:
     /// `inputs` [C,T,I], `targets` [C,T,K], `neural` [C,T,M] (nil = no recordings, M = 0),
     /// `timeMask` [T] of non-negative weights, usually 0/1 (nil = all ones).
+    ///
+    /// `outputVariance` [K] and `neuralVariance` [M] are what each channel's and neuron's squared
+    /// error is divided by (the objective is then unit-free). nil = the variance over the samples
+    /// selected here (`SampleVariance`); a validation set passes its training set's values so both
+    /// are scored on one scale.
     public init<S: BinaryFloatingPoint & Sendable>(
         inputs: Array3<S>, targets: Array3<S>, neural: Array3<S>? = nil,
-        conditions: [Int]? = nil, timeMask: [Double]? = nil
+        conditions: [Int]? = nil, timeMask: [Double]? = nil,
+        outputVariance: [Double]? = nil, neuralVariance: [Double]? = nil
     ) throws {
         let nC = inputs.d0, T = inputs.d1
         guard targets.d0 == nC, targets.d1 == T else {
@@ -82,6 +94,23 @@ public struct TrainingData: Sendable {
         self.targets = try timeMajor(targets, "targets", allowNaN: false)
         self.neural = try neural.map { try timeMajor($0, "neural", allowNaN: true) } ?? []
         self.timeMask = mask.map(Float.init)
+        let K = outputCount, M = recordedCount
+        if let outputVariance {
+            guard outputVariance.count == K, outputVariance.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw CircuitFitError("training data: output variances must be \(K) positive finite numbers, got \(outputVariance)")
+            }
+            self.outputVariance = outputVariance
+        } else {
+            self.outputVariance = try SampleVariance.outputs(self.targets, steps: T, channels: K, timeMask: mask)
+        }
+        if let neuralVariance {
+            guard neuralVariance.count == M, neuralVariance.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw CircuitFitError("training data: neural variances must be \(M) positive finite numbers, got \(neuralVariance)")
+            }
+            self.neuralVariance = neuralVariance
+        } else {
+            self.neuralVariance = SampleVariance.neurons(self.neural, neurons: M)
+        }
     }
 
     /// Throws if these arrays do not fit `spec`.

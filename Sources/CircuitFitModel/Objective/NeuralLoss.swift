@@ -3,8 +3,10 @@ import CircuitFitCore
 /// L_neural, the fit to the recorded neurons, and its gradient, side by side:
 ///   identity: prediction r[t, c, u_m]          (recorded neuron m tied to model unit u_m)
 ///   linear:   prediction y[t, c, :] = D r[t, c, :] + e
-///   L_neural = Σ_present (prediction − y*)² / P,  P = number of present (non-NaN) samples;
-///   missing samples (NaN) are masked out, never averaged in; P = 0 gives L_neural = 0.
+///   L_neural = (1/M') Σ_m Σ_present (prediction − y*)² / (P_m · var_m)
+/// the normalised MSE of each recorded neuron (P_m its present samples, var_m their variance,
+/// `SampleVariance`), averaged over the M' neurons that have samples; missing samples (NaN) are
+/// masked out, never averaged in; no present sample at all gives L_neural = 0.
 extension RNNWorkspace {
 
     /// Linear mapping: y = r Dᵀ + e, one gemm [T·C, H] · [H, M]. Identity: nothing to do.
@@ -28,14 +30,14 @@ extension RNNWorkspace {
             var s: Scalar = 0
             if mapping == .identity {
                 let rr = r + row * H
-                for m in 0..<M where !target[m].isNaN { let e = rr[units[m]] - target[m]; s += e * e }
+                for m in 0..<M where !target[m].isNaN { let e = rr[units[m]] - target[m]; s += neuralWeight[m] * e * e }
             } else {
                 let yy = y + row * M
-                for m in 0..<M where !target[m].isNaN { let e = yy[m] - target[m]; s += e * e }
+                for m in 0..<M where !target[m].isNaN { let e = yy[m] - target[m]; s += neuralWeight[m] * e * e }
             }
             sum += Double(s)
         }
-        return sum / Double(neuralCount)
+        return sum
     }
 
     /// Adds λ ∂L_neural/∂r to dr; linear mapping: also dD = dyᵀ r and de = Σ dy into g.
@@ -44,22 +46,25 @@ extension RNNWorkspace {
         trainable: Set<ParameterBlock>
     ) {
         guard M > 0, neuralCount > 0, lambda != 0 else { return }
-        let scale = lambda * 2 / Scalar(neuralCount)
+        let scale = lambda * 2
         let rows = T * C
         if mapping == .identity {
-            // dr[t, c, u_m] += 2λ (r − y*) / P  for present samples
+            // dr[t, c, u_m] += 2λ (r − y*) / (M' P_m var_m)  for present samples
             for row in 0..<rows {
                 let target = yStar + row * M, rr = r + row * H, d = dr + row * H
                 for m in 0..<M where !target[m].isNaN {
                     let unit = units[m]
-                    d[unit] += scale * (rr[unit] - target[m])
+                    d[unit] += scale * neuralWeight[m] * (rr[unit] - target[m])
                 }
             }
             return
         }
-        // dy = 2λ (y − y*) / P, 0 where missing
-        for k in 0..<(rows * M) {
-            dy[k] = yStar[k].isNaN ? 0 : scale * (y[k] - yStar[k])
+        // dy = 2λ (y − y*) / (M' P_m var_m), 0 where missing
+        for row in 0..<rows {
+            for m in 0..<M {
+                let k = row * M + m
+                dy[k] = yStar[k].isNaN ? 0 : scale * neuralWeight[m] * (y[k] - yStar[k])
+            }
         }
         if trainable.contains(.D) {
             // dD = dyᵀ r   ([M, T·C] · [T·C, H])

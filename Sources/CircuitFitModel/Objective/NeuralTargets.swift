@@ -22,6 +22,9 @@ public struct NeuralTargets: Sendable, Equatable {
     /// Per-neuron scale, Hz, [M] (never 0: see `prepareNeuralTargets`).
     public var scale: [Double]
     public var normalization: RateNormalization
+    /// Per-neuron variance of the normalised rates over the training conditions' present samples,
+    /// [M], dimensionless: what L_neural divides each neuron's squared error by (`SampleVariance`).
+    public var variance: [Double]
 }
 
 /// Normalises the rates of `neurons` (from `rates` [C, T, N], Hz, NaN = missing sample) with
@@ -78,5 +81,11 @@ public func prepareNeuralTargets<S: BinaryFloatingPoint & Sendable>(
             }
         }
     }
-    return NeuralTargets(values: values, neurons: neurons, offset: offset, scale: scale, normalization: normalization)
+    // the training conditions' normalised samples, [rows, M], for their variances
+    var fitted = [Float]()
+    fitted.reserveCapacity(trainingConditions.count * T * M)
+    for c in trainingConditions { for t in 0..<T { for m in 0..<M { fitted.append(values[c, t, m]) } } }
+    return NeuralTargets(
+        values: values, neurons: neurons, offset: offset, scale: scale, normalization: normalization,
+        variance: SampleVariance.neurons(fitted, neurons: M))
 }

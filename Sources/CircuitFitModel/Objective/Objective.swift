@@ -1,9 +1,12 @@
 import CircuitFitCore
 
 /// The training objective's weights (docs/method.md#the-objective):
-/// L = L_task + λ·L_neural + β_J‖J‖² + β_in‖B‖² + β_out‖C‖² + β_r·mean(r²),
+/// L = L_task + λ·L_neural + β_J‖J‖² + β_in‖B‖² + β_out Σ_k ‖C_k‖²/var_k + β_r·mean(r²),
 /// and which parameter blocks are trained (frozen blocks get zero gradient).
-/// ‖J‖² is taken over the effective J (after Dale's law and the mask); mean(r²) over all
+/// L_task and L_neural are normalised MSEs (each channel's or neuron's squared error divided by
+/// its variance, averaged over channels or neurons), so the objective means the same in any
+/// units: λ = 1 weighs the recorded neurons' mean fraction of unexplained variance as much as the
+/// outputs'. ‖J‖² is taken over the effective J (after Dale's law and the mask); mean(r²) over all
 /// T·C·H rates. All weights are dimensionless.
 public struct Objective: Sendable, Equatable, Codable {
     /// λ, weight of L_neural (≥ 0; 0 = task-only "standard" training). Default 1.
@@ -14,8 +17,7 @@ public struct Objective: Sendable, Equatable, Codable {
     public var betaOut: Double
     /// β_r: penalty on the mean squared rate. Default 0.
     public var betaRate: Double
-    /// Blocks the optimiser changes. Default: all but h0 (h_0 = 0 fixed; a choice, see
-    /// docs/method.md#the-model-rnn).
+    /// Blocks the optimiser changes. Default: all but h0 (h_0 = 0 fixed; a choice, see docs/method.md#the-model-rnn).
     public var trainable: Set<ParameterBlock>
 
     public static let defaultTrainable: Set<ParameterBlock> = [.J, .B, .b, .C, .d, .D, .e]
@@ -40,15 +42,15 @@ public struct Objective: Sendable, Equatable, Codable {
     }
 }
 
-/// The parts of one loss evaluation (dimensionless, on normalised recordings).
+/// The parts of one loss evaluation (dimensionless).
 public struct LossParts: Sendable, Equatable {
     /// L, the total objective.
     public var total: Double
-    /// L_task, output mean squared error.
+    /// L_task, the outputs' normalised MSE averaged over channels (1 = predicting each mean).
     public var task: Double
-    /// L_neural, mean squared error over present recording samples (0 without recordings).
+    /// L_neural, the recorded neurons' normalised MSE averaged over neurons (0 without recordings).
     public var neural: Double
-    /// β_J‖J‖² + β_in‖B‖² + β_out‖C‖² + β_r·mean(r²).
+    /// β_J‖J‖² + β_in‖B‖² + β_out Σ_k ‖C_k‖²/var_k + β_r·mean(r²).
     public var penalty: Double
 }
 

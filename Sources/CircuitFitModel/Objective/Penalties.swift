@@ -1,7 +1,11 @@
 import CircuitFitCore
 
 /// The regularisers and their gradients, side by side:
-///   β_J‖J‖² (effective J) + β_in‖B‖² + β_out‖C‖² + β_r·mean(r²) (mean over T·C·H rates).
+///   β_J‖J‖² (effective J) + β_in‖B‖² + β_out Σ_k ‖C_k‖²/var_k + β_r·mean(r²) (over T·C·H rates).
+/// Each is unit-free like L_task: J, B act on dimensionless currents and rates, and row k of the
+/// readout C is measured in units of output k's standard deviation (so ‖C_k‖²/var_k is the squared
+/// norm of the readout of the standardised output). β = 1e-4 on ‖J‖² then costs as much as 1e-4
+/// of unexplained output variance per unit of squared weight norm.
 extension RNNWorkspace {
 
     /// The weighted sum of the penalties (needs `effectiveWeightsForward` and `recurrenceForward`).
@@ -14,7 +18,10 @@ extension RNNWorkspace {
         var total = 0.0
         if objective.betaJ > 0 { total += objective.betaJ * sumOfSquares(J, H * H) }
         if objective.betaIn > 0 { total += objective.betaIn * sumOfSquares(p + layout.offset(.B), H * I) }
-        if objective.betaOut > 0 { total += objective.betaOut * sumOfSquares(p + layout.offset(.C), K * H) }
+        if objective.betaOut > 0 {
+            let c = p + layout.offset(.C)
+            for k in 0..<K { total += objective.betaOut * sumOfSquares(c + k * H, H) / outputVariance[k] }
+        }
         if objective.betaRate > 0 { total += objective.betaRate * sumOfSquares(r, T * C * H) / Double(T * C * H) }
         return total
     }
@@ -27,20 +34,24 @@ extension RNNWorkspace {
         for k in 0..<n { dr[k] += f * r[k] }
     }
 
-    /// dJ += 2 β_J J (effective), dB += 2 β_in B, dC += 2 β_out C, for trainable blocks.
+    /// dJ += 2 β_J J (effective), dB += 2 β_in B, dC_k += 2 β_out C_k / var_k, for trainable blocks.
     func weightPenaltiesBackward(_ p: UnsafePointer<Scalar>, _ g: UnsafeMutablePointer<Scalar>, _ objective: Objective) {
         let trainable = objective.trainable
         if objective.betaJ > 0 && trainable.contains(.J) {
             let f = 2 * Scalar(objective.betaJ)
             for k in 0..<(H * H) { dJ[k] += f * J[k] }
         }
-        func addL2(_ block: ParameterBlock, _ beta: Double) {
-            guard beta > 0 && trainable.contains(block) else { return }
-            let f = 2 * Scalar(beta)
-            let x = p + layout.offset(block), d = g + layout.offset(block)
-            for k in 0..<layout.range(block).count { d[k] += f * x[k] }
+        if objective.betaIn > 0 && trainable.contains(.B) {
+            let f = 2 * Scalar(objective.betaIn)
+            let x = p + layout.offset(.B), d = g + layout.offset(.B)
+            for k in 0..<(H * I) { d[k] += f * x[k] }
         }
-        addL2(.B, objective.betaIn)
-        addL2(.C, objective.betaOut)
+        if objective.betaOut > 0 && trainable.contains(.C) {
+            let c = p + layout.offset(.C), d = g + layout.offset(.C)
+            for k in 0..<K {
+                let f = 2 * Scalar(objective.betaOut / outputVariance[k])
+                for i in 0..<H { d[k * H + i] += f * c[k * H + i] }
+            }
+        }
     }
 }

@@ -55,14 +55,3 @@ public func defaultRecordedUnits(
         return unit
     }
 }
-
-/// Splits conditions into training and validation sets: `validationCount` of them drawn by
-/// `seed` go to validation (both lists keep the input order).
-public func validationSplit(_ conditions: [Int], validationCount: Int, seed: UInt64) throws -> (train: [Int], validation: [Int]) {
-    guard validationCount >= 0, validationCount < conditions.count else {
-        throw CircuitFitError("validation split: need 0 ≤ validation count < \(conditions.count) conditions, got \(validationCount)")
-    }
-    var rng = SeededRandom(seed: seed)
-    let held = Set(rng.sample(conditions, count: validationCount))
-    return (conditions.filter { !held.contains($0) }, conditions.filter { held.contains($0) })
-}

@@ -1,7 +1,7 @@
 import Foundation
 import CircuitFitCore
 
-/// A learning-rate schedule over iterations i = 1, 2, … (dimensionless factors).
+/// A learning-rate schedule over iterations i = 1, 2, … (dimensionless factors of the base rate).
 public enum LearningRateDecay: Sendable, Equatable, Codable {
     /// Constant learning rate.
     case none
@@ -9,19 +9,26 @@ public enum LearningRateDecay: Sendable, Equatable, Codable {
     case exponential(factor: Double)
     /// lr_i = lr · factor^⌊(i−1)/every⌋, e.g. halve every 1000 iterations.
     case step(every: Int, factor: Double)
+    /// Cosine from lr to lr·floor over `over` iterations, lr·floor after.
+    case cosine(over: Int, floor: Double)
+    /// lr ← lr·factor whenever the loss has not fallen by `threshold` (relative) below its best
+    /// for `patience` iterations.
+    case plateau(factor: Double, patience: Int, threshold: Double)
 
-    /// The multiplier of the base learning rate at iteration i (1-based).
+    /// The multiplier at iteration i (1-based) for the schedules that need no loss (plateau: 1).
     public func multiplier(at i: Int) -> Double {
         switch self {
-        case .none: return 1
+        case .none, .plateau: return 1
         case .exponential(let f): return pow(f, Double(i - 1))
         case .step(let every, let f): return pow(f, Double((i - 1) / max(every, 1)))
+        case .cosine(let over, let floor):
+            let x = min(1, Double(i - 1) / Double(max(over, 1)))
+            return floor + (1 - floor) * 0.5 * (1 + cos(.pi * x))
         }
     }
 }
 
-/// Settings of the Adam optimiser with global gradient-norm clipping
-/// (docs/method.md#the-optimiser-and-stopping).
+/// Settings of the Adam optimiser with global gradient-norm clipping.
 public struct AdamConfig: Sendable, Equatable, Codable {
     /// Base learning rate (default 2e-3).
     public var learningRate: Double
@@ -31,10 +38,12 @@ public struct AdamConfig: Sendable, Equatable, Codable {
     /// Largest allowed Euclidean norm of the whole gradient (default 1); nil = no clipping.
     public var clipNorm: Double?
     public var decay: LearningRateDecay
+    /// Linear warm-up: lr·i/warmup over the first `warmup` iterations (0 = none).
+    public var warmup: Int
 
     public init(
         learningRate: Double = 2e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
-        clipNorm: Double? = 1, decay: LearningRateDecay = .none
+        clipNorm: Double? = 1, decay: LearningRateDecay = .none, warmup: Int = 0
     ) {
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -42,6 +51,7 @@ public struct AdamConfig: Sendable, Equatable, Codable {
         self.epsilon = epsilon
         self.clipNorm = clipNorm
         self.decay = decay
+        self.warmup = warmup
     }
 
     /// Throws a one-line `CircuitFitError` for an unusable setting.
@@ -52,12 +62,19 @@ public struct AdamConfig: Sendable, Equatable, Codable {
         }
         guard epsilon > 0 else { throw CircuitFitError("adam: epsilon must be > 0, got \(epsilon)") }
         if let c = clipNorm, !(c > 0) { throw CircuitFitError("adam: clip norm must be > 0, got \(c)") }
+        guard warmup >= 0 else { throw CircuitFitError("adam: warm-up must be ≥ 0 iterations, got \(warmup)") }
         switch decay {
         case .none: break
         case .exponential(let f):
             guard f > 0, f <= 1 else { throw CircuitFitError("adam: exponential decay factor must be in (0, 1], got \(f)") }
         case .step(let every, let f):
             guard every >= 1, f > 0, f <= 1 else { throw CircuitFitError("adam: step decay needs every ≥ 1 and factor in (0, 1], got \(every), \(f)") }
+        case .cosine(let over, let floor):
+            guard over >= 1, floor >= 0, floor <= 1 else { throw CircuitFitError("adam: cosine decay needs over ≥ 1 and floor in [0, 1], got \(over), \(floor)") }
+        case .plateau(let f, let patience, let threshold):
+            guard f > 0, f < 1, patience >= 1, threshold >= 0 else {
+                throw CircuitFitError("adam: plateau decay needs factor in (0, 1), patience ≥ 1, threshold ≥ 0, got \(f), \(patience), \(threshold)")
+            }
         }
     }
 }
@@ -72,6 +89,8 @@ public struct Adam: Sendable {
     public private(set) var step = 0
     private var m: [Float]
     private var v: [Float]
+    // plateau schedule: best loss, iterations since, current factor
+    private var plateauBest = Double.infinity, sinceBest = 0, plateauFactor = 1.0
 
     public init(config: AdamConfig, layout: ParameterLayout, trainable: Set<ParameterBlock>) {
         self.config = config
@@ -93,14 +112,31 @@ public struct Adam: Sendable {
         return s.squareRoot()
     }
 
-    /// One Adam step on p from gradient g, whose norm is `gradientNorm` (from `gradientNorm(_:)`):
+    /// The learning rate of the next update, given the loss at the current point.
+    mutating func learningRate(loss: Double) -> Double {
+        let i = step + 1
+        var lr = config.learningRate * config.decay.multiplier(at: max(1, i - config.warmup))
+        if config.warmup > 0 && i <= config.warmup { lr *= Double(i) / Double(config.warmup) }
+        if case .plateau(let factor, let patience, let threshold) = config.decay {
+            if loss < plateauBest * (1 - threshold) || plateauBest == .infinity {
+                plateauBest = min(loss, plateauBest); sinceBest = 0
+            } else {
+                sinceBest += 1
+                if sinceBest >= patience { plateauFactor *= factor; sinceBest = 0 }
+            }
+            lr *= plateauFactor
+        }
+        return lr
+    }
+
+    /// One Adam step on p from gradient g, whose norm is `gradientNorm`, at learning rate `lr`:
     /// g is scaled by min(1, clip/‖g‖), then m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g²,
-    /// p ← p − lr_i · m̂ / (√v̂ + ε) with bias-corrected m̂, v̂.
-    public mutating func update(_ p: inout [Float], gradient g: [Float], gradientNorm: Double) {
+    /// p ← p − lr · m̂ / (√v̂ + ε) with bias-corrected m̂, v̂.
+    public mutating func update(_ p: inout [Float], gradient g: [Float], gradientNorm: Double, learningRate lr: Double? = nil) {
+        let lr = lr ?? config.learningRate * config.decay.multiplier(at: step + 1)
         step += 1
         let clip = config.clipNorm.map { gradientNorm > $0 ? $0 / gradientNorm : 1 } ?? 1
         let b1 = config.beta1, b2 = config.beta2
-        let lr = config.learningRate * config.decay.multiplier(at: step)
         // step size with both bias corrections folded in: lr √(1−β2^t) / (1−β1^t)
         let stepSize = Float(lr * (1 - pow(b2, Double(step))).squareRoot() / (1 - pow(b1, Double(step))))
         let epsHat = Float(config.epsilon * (1 - pow(b2, Double(step))).squareRoot())
@@ -122,5 +158,14 @@ public struct Adam: Sendable {
                 }
             }
         }
+    }
+}
+
+extension Adam: Optimizer {
+    mutating func step(_ p: inout [Float], _ current: inout Evaluated, _ f: LossFunction) -> StepOutcome {
+        let lr = learningRate(loss: current.loss.total)
+        update(&p, gradient: current.gradient, gradientNorm: current.gradientNorm, learningRate: lr)
+        current.loss = f(p, &current.gradient)
+        return .moved
     }
 }

@@ -32,14 +32,22 @@ public struct EarlyStopping: Sendable, Equatable, Codable {
 
 /// How a fit runs: budget, optimiser, stopping, noise seed and callback frequencies.
 public struct TrainingOptions: Sendable, Equatable, Codable {
-    /// Number of optimiser steps: exact without early stopping, the maximum with it. Default 5000.
+    /// The most optimiser updates (default 5000); fewer when the convergence criterion or early
+    /// stopping ends the fit first.
     public var iterations: Int
+    public var optimizer: OptimizerKind
     public var adam: AdamConfig
-    /// nil = run exactly `iterations` steps.
+    public var lbfgs: LBFGSConfig
+    public var gaussNewton: GaussNewtonConfig
+    /// The convergence criterion, checked after every update and reported (nil = none).
+    public var convergence: ConvergenceCriterion?
+    /// End the fit as soon as `convergence` is met (false: run the whole budget, reporting when
+    /// the criterion was first met).
+    public var stopAtConvergence: Bool
     public var earlyStopping: EarlyStopping?
     /// Seed of the recurrent-noise stream (same seed ⇒ bit-identical run).
     public var seed: UInt64
-    /// Call the checkpoint callback every this many iterations (0 = never).
+    /// Call the checkpoint callback every this many updates (0 = never).
     public var checkpointEvery: Int
     /// Call the progress callback every this many iterations (and at the last one).
     public var progressEvery: Int
@@ -48,11 +56,18 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var validationEvery: Int
 
     public init(
-        iterations: Int = 5000, adam: AdamConfig = AdamConfig(), earlyStopping: EarlyStopping? = nil,
-        seed: UInt64 = 0, checkpointEvery: Int = 0, progressEvery: Int = 100, validationEvery: Int = 10
+        iterations: Int = 5000, optimizer: OptimizerKind = .adam, adam: AdamConfig = AdamConfig(),
+        lbfgs: LBFGSConfig = LBFGSConfig(), gaussNewton: GaussNewtonConfig = GaussNewtonConfig(), convergence: ConvergenceCriterion? = nil,
+        stopAtConvergence: Bool = true, earlyStopping: EarlyStopping? = nil, seed: UInt64 = 0, checkpointEvery: Int = 0,
+        progressEvery: Int = 100, validationEvery: Int = 10
     ) {
         self.iterations = iterations
+        self.optimizer = optimizer
         self.adam = adam
+        self.lbfgs = lbfgs
+        self.gaussNewton = gaussNewton
+        self.convergence = convergence
+        self.stopAtConvergence = stopAtConvergence
         self.earlyStopping = earlyStopping
         self.seed = seed
         self.checkpointEvery = checkpointEvery
@@ -61,12 +76,15 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     }
 }
 
-/// Fits a model RNN by full-batch BPTT and Adam: the model (`spec`), what it minimises
-/// (`objective`) and how (`options`), applied by `train`.
+/// Fits a model RNN by full-batch BPTT: the model (`spec`), what it minimises (`objective`)
+/// and how (`options`: L-BFGS or Adam, budget, convergence criterion), applied by `train`.
 public struct Trainer: Sendable {
     public var spec: RNNSpec
     public var objective: Objective
     public var options: TrainingOptions
+
+    /// The trainer's own random stream (derived from `options.seed`): the recurrent noise.
+    static let noiseStream: UInt64 = 0x6E6F_6973_65   // "noise"
 
     public init(spec: RNNSpec, objective: Objective = Objective(), options: TrainingOptions = TrainingOptions()) {
         self.spec = spec
@@ -76,9 +94,8 @@ public struct Trainer: Sendable {
 
     /// Trains from `initial` on `data` (the training conditions); `validation` (other conditions
     /// of the same dataset: its `conditions` must not overlap `data`'s) is only evaluated
-    /// (noise-free), never trained on. `progress` is called every `progressEvery`
-    /// iterations; `checkpoint(iteration, parameters)` every `checkpointEvery` iterations with
-    /// the parameters after that many updates.
+    /// (noise-free), never trained on. `progress` is called every `progressEvery` iterations;
+    /// `checkpoint(updates, parameters)` every `checkpointEvery` updates.
     ///
     /// Throws `CircuitFitError` for bad input. A NaN/Inf loss or gradient does not throw: the
     /// result then has `stopReason == .diverged` and `error` set, with the last good parameters.
@@ -87,13 +104,27 @@ public struct Trainer: Sendable {
         progress: ((TrainingProgress) -> Void)? = nil,
         checkpoint: ((Int, RNNParameters) throws -> Void)? = nil
     ) throws -> TrainingResult {
+        try check(initial, validation: validation, data: data)
+        let run = try TrainingRun(trainer: self, initial: initial, data: data, validation: validation)
+        try run.run(progress: progress, checkpoint: checkpoint)
+        return try run.result()
+    }
+
+    /// Every setting and input that no training could run with: one line each.
+    func check(_ initial: RNNParameters, validation: TrainingData?, data: TrainingData) throws {
         try objective.validate()
         try options.adam.validate()
+        try options.lbfgs.validate()
+        try options.gaussNewton.validate()
+        try options.convergence?.validate()
         guard options.iterations >= 0 else { throw CircuitFitError("training: iterations must be ≥ 0, got \(options.iterations)") }
         guard initial.layout == spec.layout else {
             throw CircuitFitError("training: initial parameters have layout for H=\(initial.layout.hidden), I=\(initial.layout.inputs), K=\(initial.layout.outputs), M=\(initial.layout.recorded) \(initial.layout.mapping), the model needs H=\(spec.hidden), I=\(spec.inputs), K=\(spec.outputs), M=\(spec.recorded) \(spec.mapping)")
         }
         guard initial.isFinite else { throw CircuitFitError("training: initial parameters contain NaN or Inf") }
+        if options.optimizer != .adam && spec.noiseSD > 0 {
+            throw CircuitFitError("training: \(options.optimizer.rawValue) needs a deterministic objective, but recurrent noise is on (σ = \(spec.noiseSD)); use the Adam optimiser with noise")
+        }
         if let stop = options.earlyStopping {
             guard stop.patience >= 1, stop.validationEvery >= 1, stop.minRelativeImprovement >= 0 else {
                 throw CircuitFitError("training: early stopping needs patience ≥ 1, validationEvery ≥ 1 and minRelativeImprovement ≥ 0")
@@ -105,102 +136,5 @@ public struct Trainer: Sendable {
         if let validation, !Set(validation.conditions).isDisjoint(with: data.conditions) {
             throw CircuitFitError("training: validation conditions overlap the training conditions")
         }
-
-        let ws = try RNNWorkspace<Float>(spec: spec, data: data)
-        let validationWS = try validation.map { try RNNWorkspace<Float>(spec: spec, data: $0) }
-        var noiseRandom = SeededRandom(seed: options.seed).derived(0x6E6F_6973_65)  // "noise"
-        var adam = Adam(config: options.adam, layout: spec.layout, trainable: objective.trainable)
-
-        let n = spec.layout.count
-        var p = initial.values
-        var grad = [Float](repeating: 0, count: n)
-        var lastGood = p
-        var best = options.earlyStopping?.restoreBest == true ? p : []
-        var bestLoss = Double.infinity, bestIteration = 0
-        var history: [HistoryEntry] = []
-        history.reserveCapacity(options.iterations)
-        var stopReason = StopReason.budget
-        var error: CircuitFitError? = nil
-        let validationEvery = options.earlyStopping.map { $0.monitor == .validationLoss ? $0.validationEvery : options.validationEvery } ?? options.validationEvery
-        let clock = ContinuousClock()
-        let start = clock.now
-        func elapsed() -> Double {
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
-        func copy(_ source: [Float], into destination: inout [Float]) {
-            source.withUnsafeBufferPointer { s in
-                destination.withUnsafeMutableBufferPointer { d in d.baseAddress!.update(from: s.baseAddress!, count: n) }
-            }
-        }
-
-        var it = 0
-        while it < options.iterations {
-            it += 1
-            ws.drawNoise(&noiseRandom)
-            let loss = p.withUnsafeBufferPointer { pp in
-                grad.withUnsafeMutableBufferPointer { gg in ws.lossAndGradient(pp.baseAddress!, objective, gg.baseAddress!) }
-            }
-            let norm = adam.gradientNorm(grad)
-            if !loss.total.isFinite || !norm.isFinite {
-                let what = loss.total.isFinite ? "gradient norm is \(norm)" : "loss is \(loss.total)"
-                let kept = it == 1 ? "the initial parameters" : "the parameters of iteration \(it - 1), the last with a finite loss and gradient"
-                error = CircuitFitError("training diverged at iteration \(it): \(what); kept \(kept)")
-                stopReason = .diverged(iteration: it)
-                copy(lastGood, into: &p)
-                it -= 1
-                break
-            }
-            copy(p, into: &lastGood)
-
-            var validationLoss: Double? = nil
-            if let validationWS, it % validationEvery == 0 || it == 1 {
-                validationLoss = p.withUnsafeBufferPointer { validationWS.loss($0.baseAddress!, objective).total }
-            }
-            let seconds = elapsed()
-            history.append(HistoryEntry(
-                iteration: it, lossTotal: loss.total, lossTask: loss.task, lossNeural: loss.neural,
-                lossValidation: validationLoss, seconds: seconds))
-            if let progress, it % max(options.progressEvery, 1) == 0 || it == options.iterations {
-                progress(TrainingProgress(
-                    iteration: it, iterations: options.iterations, loss: loss, lossValidation: validationLoss,
-                    iterationsPerSecond: Double(it) / max(seconds, 1e-12), seconds: seconds))
-            }
-
-            // early stopping on the loss of the parameters just evaluated
-            if let stop = options.earlyStopping {
-                let monitored: Double? = stop.monitor == .trainingLoss ? loss.total : validationLoss
-                if let monitored {
-                    if monitored < bestLoss * (1 - stop.minRelativeImprovement) || bestLoss == .infinity {
-                        bestLoss = monitored
-                        bestIteration = it
-                        if stop.restoreBest { copy(p, into: &best) }
-                    } else if it - bestIteration >= stop.patience {
-                        stopReason = .earlyStopped(iteration: it)
-                        if stop.restoreBest { copy(best, into: &p) }
-                        it -= 1    // this iteration's update is not applied
-                        break
-                    }
-                }
-            }
-
-            adam.update(&p, gradient: grad, gradientNorm: norm)
-            if let checkpoint, options.checkpointEvery > 0, it % options.checkpointEvery == 0 {
-                try checkpoint(it, try RNNParameters(layout: spec.layout, values: p))
-            }
-        }
-
-        // noise-free loss of the returned parameters
-        ws.clearNoise()
-        var finalLoss = p.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective) }
-        if !finalLoss.total.isFinite && error == nil {
-            error = CircuitFitError("training diverged after iteration \(it): the final loss is \(finalLoss.total); kept the parameters of iteration \(it), the last with a finite loss and gradient")
-            stopReason = .diverged(iteration: it + 1)
-            p = lastGood
-            finalLoss = p.withUnsafeBufferPointer { ws.loss($0.baseAddress!, objective) }
-        }
-        return TrainingResult(
-            parameters: try RNNParameters(layout: spec.layout, values: p), history: history,
-            finalLoss: finalLoss, updates: adam.step, stopReason: stopReason, error: error, seconds: elapsed())
     }
 }
