@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "CircuitFitCore", dependencies: ["COpenBLAS", "CZlib"]),
         .target(name: "CircuitFitModel", dependencies: [core]),
         .target(name: "CircuitFitAnalysis", dependencies: [core]),
-        .target(name: "CircuitFitImport", dependencies: [core, "CZlib", "CHDF5"]),
+        .target(name: "CircuitFitImport", dependencies: [core, "CircuitFitAnalysis", "CZlib", "CHDF5"]),
         .target(name: "CircuitFitReport", dependencies: [core]),
         .target(name: "CircuitFitCircuit", dependencies: [core, "CircuitFitAnalysis"]),
         .target(

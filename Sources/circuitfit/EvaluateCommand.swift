@@ -72,6 +72,9 @@ struct EvaluateCommand: ParsableCommand {
                 spec: saved.spec, parameters: saved.parameters, untrained: untrained, dataset: data,
                 recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
                 split: split, reference: population)
+            if let warning = unseenInputWarning(metrics.unseenInputChannels ?? [], heldOut: split.heldOut.count) {
+                say("warning: " + warning)
+            }
             if json {
                 print(String(decoding: try OutputFolder.json(metrics), as: UTF8.self), terminator: "")
             } else {

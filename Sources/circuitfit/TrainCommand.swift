@@ -57,7 +57,10 @@ struct TrainCommand: ParsableCommand {
             let datasetURL = URL(fileURLWithPath: dataset)
             let data = try ReachDataset.read(from: datasetURL)
             // every dataset/config mismatch (M, indices, shapes) fails before --out is created
-            _ = try prepareFit(dataset: data, config: config)
+            let prepared = try prepareFit(dataset: data, config: config)
+            if let warning = unseenInputWarning(unseenInputChannels(dataset: data, training: prepared.split.fit, heldOut: prepared.split.heldOut), heldOut: prepared.split.heldOut.count) {
+                say("warning: " + warning)
+            }
             let outURL = URL(fileURLWithPath: out)
             var selection: LambdaSelection? = nil
             if autoLambda {
