@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The training benchmark (issue 3, item 6), one command:  bash scripts/bench.sh [options]
+# The training benchmark, one command:  bash scripts/bench.sh [options]
 # Builds circuitfit-bench in release mode, then times our trainer and the equivalent PyTorch script
 # (benchmarks/torch_rnn_bench.py, which pip-installs the pinned CPU torch if missing) in the same run,
 # one thread each. Prints Markdown tables and writes them to benchmarks/results-train.md.

@@ -1,7 +1,8 @@
 import CircuitFitCore
 
 /// Canonical correlation analysis between two populations recorded over the same samples, after
-/// Sussillo, Churchland, Kaufman & Shenoy (2015), the dynamics-similarity score of science.md §4.
+/// Sussillo, Churchland, Kaufman & Shenoy (2015), the dynamics-similarity score of
+/// docs/method.md#dynamics-similarity-by-cca.
 ///
 /// Inputs: X (samples × p), for example model rates, and Y (samples × q), for example circuit
 /// rates; row i of both is the same sample (time step of a condition). The procedure, exactly:

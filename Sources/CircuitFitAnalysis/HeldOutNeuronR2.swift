@@ -23,8 +23,8 @@ public enum RidgePenalty: Sendable, Equatable {
     }
 }
 
-/// How well the model's internal rates predict circuit neurons the model never saw (science.md §4,
-/// the analogue of co-smoothing): fit a ridge map with intercept from model rates to target neurons
+/// How well the model's internal rates predict circuit neurons the model never saw
+/// (docs/method.md#held-out-neurons, the analogue of co-smoothing): fit a ridge map with intercept from model rates to target neurons
 /// on training samples, then score R² on held-out samples.
 ///
 /// Inputs are `(samples, H)` model rates and `(samples, n)` target neuron rates, paired by row.

@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// Output error of science.md §4: the normalised mean squared error
+/// Output error (docs/method.md#output-error): the normalised mean squared error
 ///
 ///     NMSE = Σ_{s,k} (z_sk − z*_sk)² / Σ_{s,k} (z*_sk − mean_s z*_k)²  =  1 − R²,
 ///

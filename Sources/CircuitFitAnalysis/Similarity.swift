@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// The dynamics-similarity bundle of science.md §4: how much the model's population dynamics look
+/// The dynamics-similarity bundle of docs/method.md#the-metrics: how much the model's population dynamics look
 /// like the whole circuit's, by CCA (mean and each canonical correlation) and by Procrustes
 /// (Euclidean and angular shape distance), both after reducing each population to its top
 /// `components` principal components (10 by default).
@@ -77,7 +77,8 @@ public struct RelativeSimilarity: Sendable, Equatable, Codable {
 
 /// A score relative to the untrained network's: (s − floor) / (perfect − floor).
 ///
-/// For a similarity where 1 is perfect (CCA) this is science.md's (s − s_untrained)/(1 − s_untrained).
+/// For a similarity where 1 is perfect (CCA) this is (s − s_untrained)/(1 − s_untrained), the relative
+/// score of docs/method.md#the-untrained-floor.
 /// For a distance where 0 is perfect (Procrustes), pass `perfect: 0`: (d_untrained − d)/d_untrained,
 /// the fraction of the untrained network's distance that the fit removed. Either way 0 means no
 /// better than untrained and 1 means perfect. NaN when floor equals perfect (nothing to improve).

@@ -2,7 +2,7 @@ import Foundation
 import CircuitFitCore
 
 /// The Wilcoxon signed-rank test for paired samples: is the distribution of x − y symmetric
-/// about 0? Used to compare paired runs (the same seed trained two ways, science.md §5).
+/// about 0? Used to compare paired runs (the same seed trained two ways, docs/method.md#the-claims).
 ///
 /// Conventions (those of Wilcoxon and of SciPy's `zero_method="wilcox"`):
 /// - Zero differences are dropped before ranking; n counts the non-zero ones.

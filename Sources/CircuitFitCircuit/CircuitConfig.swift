@@ -1,8 +1,9 @@
 import CircuitFitCore
 import CircuitFitAnalysis
 
-/// Every parameter of the ground-truth circuit and its reaching dataset (science.md §1).
-/// Units are in the names; defaults are science.md's. Loaded from JSON with `ConfigFile`.
+/// Every parameter of the ground-truth circuit and its reaching dataset
+/// (docs/method.md#the-ground-truth-circuit, which gives each default and its reason).
+/// Units are in the names. Loaded from JSON with `ConfigFile`.
 public struct CircuitConfig: Codable, Equatable, Sendable {
     // Network
     /// Number of rate neurons N; the first `excitatoryFraction`·N are excitatory.
@@ -25,7 +26,7 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
     /// Fraction of the possible inhibitory connections kept (the strongest).
     public var inhibitoryDensity: Double = 0.4
     /// Keep each inhibitory block's mean at −γ times the matching excitatory block's mean
-    /// (optional in science.md). Off by default: measured on seed 1, with it on the abscissa
+    /// (an optional step of the method). Off by default: measured on seed 1, with it on the abscissa
     /// stalls at 0.152 after 2000 steps; with it off it reaches 0.15 in 779 steps.
     public var balanceInhibitoryMeans: Bool = false
 

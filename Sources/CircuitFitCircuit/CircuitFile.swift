@@ -3,7 +3,7 @@ import CircuitFitCore
 import CircuitFitAnalysis
 
 extension GeneratedCircuit {
-    /// `circuit.npz` (interface.md): W, excitatory, x0, readout, readout_bias and the dynamics'
+    /// `circuit.npz` (docs/files.md#circuitnpz): W, excitatory, x0, readout, readout_bias and the dynamics'
     /// scalars, enough to re-simulate the circuit.
     public func circuitArchive() -> NPZArchive {
         var a = NPZArchive(fileName: "circuit.npz")
@@ -44,7 +44,7 @@ extension GeneratedCircuit {
     }
 }
 
-/// `summary.json` of `generate` (snake_case keys as interface.md names them).
+/// `summary.json` of `generate` (snake_case keys, listed in docs/files.md#summaryjson).
 public struct CircuitSummary: Codable, Sendable {
     public var spectralAbscissaInitial: Double
     public var spectralAbscissaFinal: Double

@@ -32,7 +32,7 @@ public struct GeneratedCircuit: Sendable {
     public var topPCVarianceFractions: [Double]
 }
 
-/// Builds the circuit of science.md §1 from a configuration: random E/I network → stability
+/// Builds the circuit of docs/method.md#the-ground-truth-circuit from a configuration: random E/I network → stability
 /// optimisation → preparatory states → RK4 simulation → fitted muscle readout → dataset.
 public func generateCircuit(_ config: CircuitConfig, progress: StabilityProgress? = nil) throws -> GeneratedCircuit {
     try config.validate()

@@ -1,7 +1,8 @@
 import CircuitFitCore
 import CircuitFitAnalysis
 
-/// The random sparse E/I network the stability optimisation starts from (science.md §1).
+/// The random sparse E/I network the stability optimisation starts from
+/// (docs/method.md#initial-network).
 ///
 /// W is N × N with row = postsynaptic, column = presynaptic; the first `excitatoryCount` neurons
 /// are excitatory. Each off-diagonal entry exists with probability p; an existing E weight is

@@ -40,7 +40,7 @@ public struct MuscleTargets: Sendable {
 }
 
 /// The circuit's muscle readout z = readout·r + bias from the excitatory rates, fitted by ridge
-/// regression to desired targets on the training conditions (science.md §1).
+/// regression to desired targets on the training conditions (docs/method.md#muscles).
 public struct MuscleReadout: Sendable {
     /// [K, N]; columns of inhibitory neurons are zero.
     public var weights: Matrix<Double>

@@ -3,7 +3,7 @@ import CircuitFitCore
 import CircuitFitAnalysis
 
 /// The most amplified initial directions of the circuit: the top eigenvectors of the
-/// observability Gramian Q of A = W − I, solving AᵀQ + QA = −2I (science.md §1).
+/// observability Gramian Q of A = W − I, solving AᵀQ + QA = −2I (docs/method.md#preparatory-states).
 public struct PreparatoryDirections: Sendable {
     /// Gramian eigenvalues, descending (the evoked energy 2∫‖x(t)‖²dt of each unit direction).
     public var energies: [Double]

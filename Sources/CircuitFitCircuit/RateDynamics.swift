@@ -2,7 +2,7 @@ import Foundation
 import CircuitFitCore
 import CircuitFitAnalysis
 
-/// The circuit's rate nonlinearity f (science.md §1): r0·tanh(x/r0) for x < 0 and
+/// The circuit's rate nonlinearity f (docs/method.md#dynamics): r0·tanh(x/r0) for x < 0 and
 /// (rmax − r0)·tanh(x/(rmax − r0)) for x ≥ 0, x = deviation from baseline, rates in Hz relative
 /// to baseline (so f(x) ∈ (−r0, rmax − r0)).
 public struct RateNonlinearity: Sendable {

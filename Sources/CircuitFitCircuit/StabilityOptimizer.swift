@@ -22,7 +22,7 @@ public struct StabilityResult: Sendable {
 public typealias StabilityProgress = (_ step: Int, _ spectralAbscissa: Double) -> Void
 
 /// Stability-optimised circuit (Hennequin, Vogels & Gerstner 2014): gradient descent on the
-/// smoothed spectral abscissa, changing only inhibitory weights (science.md §1).
+/// smoothed spectral abscissa, changing only inhibitory weights (docs/method.md#stability-optimisation).
 ///
 /// Per step, one real Schur decomposition of W serves the spectral abscissa α and both Lyapunov
 /// solves with W − sI, s = max(1.5α, α + 0.2):

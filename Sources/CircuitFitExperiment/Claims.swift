@@ -6,7 +6,7 @@ import CircuitFitReport
 import CircuitFitCircuit
 import CircuitFitFitting
 
-/// One of the paper's claims (science.md §5) judged on an experiment's rows: the numbers, their
+/// One of the paper's claims (docs/method.md#the-claims) judged on an experiment's rows: the numbers, their
 /// spread over seeds, a paired Wilcoxon signed-rank test across seeds, and whether it holds.
 /// Thresholds are fixed here, before any numbers are seen, and never tuned.
 public struct Claim: Codable, Equatable, Sendable {
@@ -27,7 +27,7 @@ public struct Claim: Codable, Equatable, Sendable {
 /// Claims are judged at this significance level, one-sided, paired across seeds.
 public let claimSignificance = 0.05
 
-/// Judges the claims of science.md §5 on `rows`, within each arm and across arms.
+/// Judges the claims of docs/method.md#the-claims on `rows`, within each arm and across arms.
 public func judgeClaims(_ rows: [ResultRow], arms: [ExperimentArm], lambdas: [Double], recordCounts: [Int]) -> [Claim] {
     guard let lambdaStar = lambdas.filter({ $0 > 0 }).min() else {
         return [Claim(id: "all", arm: "", statement: "the claims compare λ = 0 with λ > 0", criterion: "", numbers: "",

@@ -1,3 +1,4 @@
+import Foundation
 import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
@@ -5,7 +6,7 @@ import CircuitFitReport
 import CircuitFitCircuit
 import CircuitFitFitting
 
-/// The two arms of science.md §5: the paper's plain setting, and biological priors.
+/// The two arms of docs/method.md#the-two-arms: the paper's plain setting, and biological priors.
 public enum ExperimentArm: String, Codable, CaseIterable, Sendable {
     /// No regularisers, no sign constraints.
     case plain
@@ -65,6 +66,12 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         return sharedCircuit ? "circuits/shared/dataset.npz" : "circuits/seed-\(seed)/dataset.npz"
     }
 
+    /// The folder (relative to the experiment) of the circuit a seed's fits read; for a given
+    /// `dataset`, the folder that holds it.
+    public func circuitFolder(seed: UInt64) -> String {
+        (datasetPath(seed: seed) as NSString).deletingLastPathComponent
+    }
+
     /// The circuit folders to generate: (folder relative to the experiment, circuit seed).
     public var circuitsToGenerate: [(folder: String, seed: UInt64)] {
         if !dataset.isEmpty { return [] }
@@ -117,5 +124,62 @@ public struct FitUnit: Codable, Equatable, Hashable, Sendable {
         c.recordNeurons = []
         c.record = lambda > 0 ? recordCounts[0] : 0
         return c
+    }
+}
+
+/// How a plan given on the command line relates to the one stored in an experiment folder.
+public enum PlanChange: Equatable, Sendable {
+    /// The same plan.
+    case same
+    /// Only more seeds, M values, λ values or arms, everything else equal: every fit already done
+    /// stays valid and only the new ones run. `added` says what is new, in words.
+    case extends(added: String)
+    /// Anything else: the folder holds a different experiment; the reason says what differs.
+    case conflicts(String)
+}
+
+extension ExperimentConfig {
+    /// Compares this plan with `stored` (the folder's `experiment.json`).
+    public func change(from stored: ExperimentConfig) -> PlanChange {
+        if self == stored { return .same }
+        var differs: [String] = []
+        if fit != stored.fit { differs.append("the fit settings (\(Self.differingKeys(fit, stored.fit)))") }
+        if dataset != stored.dataset { differs.append("the dataset ('\(dataset)' here, '\(stored.dataset)' there)") }
+        if sharedCircuit != stored.sharedCircuit { differs.append("--shared-circuit") }
+        if dataset.isEmpty && circuit != stored.circuit { differs.append("the circuit settings (\(Self.differingKeys(circuit, stored.circuit)))") }
+        func dropped<T: Equatable>(_ name: String, _ new: [T], _ old: [T]) -> String? {
+            let gone = old.filter { !new.contains($0) }
+            return gone.isEmpty ? nil : "\(name) \(gone.map { "\($0)" }.joined(separator: ", "))"
+        }
+        let drops = [dropped("seeds", seeds, stored.seeds), dropped("M =", recordCounts, stored.recordCounts),
+                     dropped("λ =", lambdas, stored.lambdas), dropped("arms", arms.map(\.rawValue), stored.arms.map(\.rawValue))].compactMap { $0 }
+        if !differs.isEmpty {
+            return .conflicts("it differs in " + differs.joined(separator: "; "))
+        }
+        if !drops.isEmpty {
+            return .conflicts("it leaves out " + drops.joined(separator: "; ") + " of the stored plan (an experiment can only be extended: give the same values or more)")
+        }
+        func added<T: Equatable>(_ name: String, _ new: [T], _ old: [T]) -> String? {
+            let extra = new.filter { !old.contains($0) }
+            return extra.isEmpty ? nil : "\(name) \(extra.map { "\($0)" }.joined(separator: ", "))"
+        }
+        let extras = [added("seeds", seeds, stored.seeds), added("M =", recordCounts, stored.recordCounts),
+                      added("λ =", lambdas, stored.lambdas), added("arms", arms.map(\.rawValue), stored.arms.map(\.rawValue))].compactMap { $0 }
+        // same values in another order: the stored order is kept
+        return extras.isEmpty ? .same : .extends(added: extras.joined(separator: "; "))
+    }
+
+    /// "iterations: 300 here, 150 stored; hidden: …": the top-level JSON keys whose values differ.
+    static func differingKeys<T: Encodable>(_ a: T, _ b: T) -> String {
+        func object(_ v: T) -> [String: Any] {
+            guard let data = try? OutputFolder.json(v), let any = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            return any
+        }
+        let x = object(a), y = object(b)
+        let keys = Set(x.keys).union(y.keys).sorted().filter { k in
+            !(x[k].map { "\($0)" } == y[k].map { "\($0)" })
+        }
+        return keys.prefix(6).map { k in "\(k): \(x[k].map { "\($0)" } ?? "–") here, \(y[k].map { "\($0)" } ?? "–") stored" }.joined(separator: ", ")
+            + (keys.count > 6 ? ", …" : "")
     }
 }

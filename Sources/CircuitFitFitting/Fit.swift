@@ -31,7 +31,8 @@ public struct FittedModel: Sendable {
     public var training: TrainingResult?
 }
 
-/// Prepares and runs one fit of a model RNN to `dataset` (science.md §2–3): draws the recorded
+/// Prepares and runs one fit of a model RNN to `dataset` (docs/method.md#the-model-rnn
+/// and #the-objective): draws the recorded
 /// neurons, normalises their rates, builds and initialises the model, and trains it.
 ///
 /// `checkpoint` receives the model every `config.checkpointEvery` iterations. A diverging fit

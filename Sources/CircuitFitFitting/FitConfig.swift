@@ -2,7 +2,8 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// Everything one fit of a model RNN to a dataset is set by (science.md §2–3): the model, which
+/// Everything one fit of a model RNN to a dataset is set by (docs/method.md#the-model-rnn, which
+/// gives each default and its reason): the model, which
 /// neurons are recorded, the objective and the optimiser. Recorded in every fit's `config.json`;
 /// loadable from JSON with `ConfigFile` (unknown keys are errors).
 public struct FitConfig: Codable, Equatable, Sendable {
@@ -62,7 +63,7 @@ public struct FitConfig: Codable, Equatable, Sendable {
     /// monitors their loss.
     public var validationConditions: Int = 0
     /// Training angles removed from everything (task and neural terms) and scored separately:
-    /// generalisation protocol (b) of science.md §4.
+    /// generalisation protocol (b) of docs/method.md#generalisation-protocols.
     public var excludeTrainingConditions: Int = 0
     /// Save a checkpoint every this many iterations (0 = never).
     public var checkpointEvery: Int = 500

@@ -3,7 +3,7 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// The files a fit writes (interface.md): `model.npz`, `metrics.json`, `history.csv`,
+/// The files a fit writes (docs/files.md#train): `model.npz`, `metrics.json`, `history.csv`,
 /// `config.json`, and while it runs `checkpoint.npz`.
 public enum FitOutputs {
     /// history.csv: one row per iteration.

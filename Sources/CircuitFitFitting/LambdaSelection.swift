@@ -37,7 +37,8 @@ public struct LambdaSelection: Codable, Equatable, Sendable {
     }
 }
 
-/// Chooses λ by cross-validation on held-out neurons and held-out conditions (issue 5): the
+/// Chooses λ by cross-validation on held-out neurons and held-out conditions
+/// (docs/method.md#choosing-lambda-automatically): the
 /// recorded neurons are split (by `config.seed`) into fit neurons and validation neurons (a
 /// quarter, at least 1), and a quarter of the training conditions (at least 1) is removed from the
 /// loss. For each candidate λ a model is fitted on the fit neurons and fit conditions; a ridge

@@ -3,7 +3,7 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// The numbers `evaluate` prints and `metrics.json` holds (interface.md), snake_case as in JSON.
+/// The numbers `evaluate` prints and `metrics.json` holds (docs/files.md#metricsjson), snake_case as in JSON.
 /// Similarities are against the whole population the dataset holds (every circuit neuron for a
 /// generated dataset, every recorded neuron for an imported one), or against a
 /// `ReferencePopulation` when one is given (`evaluate --reference`). nil = not defined here (e.g.
@@ -212,7 +212,7 @@ public struct RecordingInfo: Sendable {
     }
 }
 
-/// Simulates a model on every condition of `dataset` and scores it (science.md §4).
+/// Simulates a model on every condition of `dataset` and scores it (docs/method.md#the-metrics).
 ///
 /// Similarities (CCA, Procrustes) and held-out-neuron R² are against the dataset's own neural data,
 /// or, when `reference` is given, against `reference.rates` (e.g. every neuron of the circuit an

@@ -3,7 +3,7 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitAnalysis
 
-/// A model read back from `model.npz` (interface.md): enough to re-simulate and score it.
+/// A model read back from `model.npz` (docs/files.md#modelnpz): enough to re-simulate and score it.
 /// Under Dale's law the file holds the effective signed J, so the loaded spec has no sign
 /// constraint: it simulates exactly the saved network.
 public struct SavedModel: Sendable {

@@ -419,7 +419,7 @@ if !scalingRows.isEmpty {
 
 // requirements
 md.append("")
-md.append("## Requirements (issue 3)")
+md.append("## Requirements")
 md.append("")
 let base = mainCases[0]
 if let te = torchMs(base, "eager") {

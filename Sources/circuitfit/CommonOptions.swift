@@ -24,7 +24,7 @@ struct ComputeOptions: ParsableArguments {
 func reportingErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let error as CircuitFitError {
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-        throw ExitCode(1)
+        throw ExitCode(ProgramExit.failure.rawValue)
     }
 }
 

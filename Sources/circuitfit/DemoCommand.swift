@@ -28,9 +28,12 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             BLASThreads.set(1)
-            let folder = try ExperimentFolder.open(URL(fileURLWithPath: out), config: Self.plan)
+            let url = URL(fileURLWithPath: out).standardizedFileURL
             let start = Date()
-            try runLocally(folder, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, commandLine: "circuitfit demo --out \(out)")
+            let printer = ExperimentEventPrinter()
+            let backend = LocalBackend(jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, scheduler: nil)
+            let outcome = try backend.run(url, config: Self.plan, commandLine: "circuitfit demo --out \(out)", events: { printer.handle($0) })
+            try ExperimentOutcomePrinter(url: url, slurm: SlurmCLIOptions()).show(outcome)
             print("demo finished in \(formatDuration(Date().timeIntervalSince(start))); open \(out)/report.html")
         }
     }

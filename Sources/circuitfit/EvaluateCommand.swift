@@ -15,7 +15,7 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Score a fitted model on a dataset: output error, similarity to the population, held-out neurons.",
         discussion: """
             Simulates MODEL_DIR/model.npz on every condition of DATASET (training and held out) and \
-            prints a table, or with --json one JSON object (interface.md). When MODEL_DIR/config.json \
+            prints a table, or with --json one JSON object (keys: docs/files.md#metricsjson). When MODEL_DIR/config.json \
             is the fit's own record, the untrained network of the same seed is scored as the floor.
 
             With --reference CIRCUIT_DATASET (a dataset.npz from `generate`), the similarities \

@@ -37,7 +37,7 @@ struct ExperimentTaskCommand: ParsableCommand {
         let folder: ExperimentFolder
         do { folder = try ExperimentFolder.load(URL(fileURLWithPath: dir)) } catch {
             say("error: \(error)")
-            throw ExitCode(3)
+            throw ExitCode(ProgramExit.incomplete.rawValue)
         }
         let interrupt = Interruption(folder: folder)
         interrupt.install()
@@ -45,18 +45,18 @@ struct ExperimentTaskCommand: ParsableCommand {
             say("circuitfit \(CircuitFitVersion.string): circuit \(circuit) of \(folder.url.path) on \(host) (\(job))")
             do { say(try folder.prepareCircuit(circuit)) } catch {
                 say("error: \(error)")
-                throw ExitCode(3)
+                throw ExitCode(ProgramExit.incomplete.rawValue)
             }
             return
         }
         guard let task else {
             say("error: experiment-task needs --task N or --circuit N")
-            throw ExitCode(2)
+            throw ExitCode(ProgramExit.usage.rawValue)
         }
         let units: [FitUnit]
         do { units = try folder.units(task: task, fitsPerTask: fitsPerTask) } catch {
             say("error: \(error)")
-            throw ExitCode(3)
+            throw ExitCode(ProgramExit.incomplete.rawValue)
         }
         let todo = units.filter { folder.state($0) != .done }
         say("circuitfit \(CircuitFitVersion.string): task \(task) of \(folder.url.path) on \(host) (\(job)): fits \(units.map(\.id).joined(separator: ", "))\(todo.count < units.count ? " (\(units.count - todo.count) already done)" : "")")
@@ -78,7 +78,7 @@ struct ExperimentTaskCommand: ParsableCommand {
         let failed = failures.filter { $0 }.count
         if failed > 0 {
             say("\(failed) of \(todo.count) fit(s) of task \(task) failed")
-            throw ExitCode(3)
+            throw ExitCode(ProgramExit.incomplete.rawValue)
         }
     }
 }
@@ -140,7 +140,7 @@ struct ExperimentCollectCommand: ParsableCommand {
             print("results: \(folder.url.path)/results.csv (\(collected.rows.count) rows), claims.json, report.html")
             if !collected.missing.isEmpty {
                 say("\(collected.missing.count) of \(folder.config.units.count) fits missing (failed or not run): \(collected.missing.prefix(10).map(\.id).joined(separator: ", "))\(collected.missing.count > 10 ? ", …" : ""); `circuitfit status \(folder.url.path)` says why, `circuitfit experiment --out \(folder.url.path) --resume` reruns them")
-                throw ExitCode(3)
+                throw ExitCode(ProgramExit.incomplete.rawValue)
             }
         }
     }

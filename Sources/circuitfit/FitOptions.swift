@@ -17,8 +17,8 @@ struct FitOptions: ParsableArguments {
     var iterations: Int?
     @Option(parsing: .unconditional, help: "Model units H (default 200).")
     var hidden: Int?
-    @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (learned readout). Default identity.")
-    var mapping: String?
+    @Option(help: "Neural-term mapping: identity (each recorded neuron tied to a unit) or linear (a learned readout). Default identity.")
+    var mapping: NeuralMapping?
     @Option(parsing: .unconditional, help: "Adam learning rate (default 0.002).")
     var learningRate: Double?
     @Option(parsing: .unconditional, help: "L2 penalty on the rates, β_r (default 0).")
@@ -42,12 +42,7 @@ struct FitOptions: ParsableArguments {
         if let fitConfig { c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig)) }
         if let iterations { c.iterations = iterations; c.earlyStopping = false }
         if let hidden { c.hidden = hidden }
-        if let mapping {
-            guard let m = NeuralMapping(rawValue: mapping) else {
-                throw CircuitFitError("--mapping must be identity or linear, got '\(mapping)'")
-            }
-            c.mapping = m
-        }
+        if let mapping { c.mapping = mapping }
         if let learningRate { c.learningRate = learningRate }
         if let betaRate { c.betaRate = betaRate }
         if let betaWeights { c.betaJ = betaWeights; c.betaIn = betaWeights; c.betaOut = betaWeights }

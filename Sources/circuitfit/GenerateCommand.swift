@@ -14,9 +14,11 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Build the ground-truth circuit (stability-optimised E/I network) and its reaching dataset.",
         discussion: """
-            Writes circuit.npz, dataset.npz, summary.json and config.json into --out.
-            Every parameter of science.md §1 can be set in a JSON config file (keys as in the
-            written config.json's "config" object); --seed and --neurons override it.
+            Writes circuit.npz, dataset.npz, summary.json and config.json into --out (the \
+            arrays and keys: docs/files.md#generate). Every parameter of the circuit (each default \
+            and its reason: docs/method.md#the-ground-truth-circuit) can be set in a JSON config \
+            file (keys as in the written config.json's "config" object); --seed and --neurons \
+            override it.
 
             Example:
               circuitfit generate --out circuit --seed 3

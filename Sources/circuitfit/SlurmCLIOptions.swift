@@ -46,7 +46,7 @@ struct SlurmCLIOptions: ParsableArguments {
     }
 
     /// `base` (the last submission's options, on --resume) with the options given here.
-    func options(base: SlurmOptions?) throws -> SlurmOptions {
+    func options(base: SlurmOptions?) -> SlurmOptions {
         var o = base ?? SlurmOptions()
         if let partition { o.partition = partition }
         if let time { o.time = time }

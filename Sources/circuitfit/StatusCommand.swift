@@ -89,11 +89,17 @@ struct StatusCommand: ParsableCommand {
         if !running.isEmpty {
             line("running: " + running.prefix(limit).map(\.name).joined(separator: ", ") + (running.count > limit ? ", …" : ""))
         }
-        if p.count(.done) == p.fits.count {
+        switch p.nextStep {
+        case .allDone:
             line("all fits done: results in \(dir)/results.csv, claims.json, report.html")
-        } else if !p.activeJobs.isEmpty {
-            line("in the queue: jobs \(p.activeJobs.joined(separator: ", ")); check again later (squeue, or this command)")
-        } else {
+        case .waitForRun(let holder):
+            line("running: \(holder.purpose) by \(ExperimentLock.describe(holder)); it finishes the remaining fits itself (no --resume needed)")
+        case .waitForQueue(let jobs):
+            line("in the queue: jobs \(jobs.joined(separator: ", ")); check again later (squeue, or this command)")
+        case .resume:
+            if case .stale(let holder) = p.lock {
+                line("note: the last local run (\(ExperimentLock.describe(holder))) ended without finishing (killed?)")
+            }
             line("to continue: circuitfit experiment --out \(dir) --resume")
         }
         return out

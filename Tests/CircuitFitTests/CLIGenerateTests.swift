@@ -10,7 +10,7 @@ import XCTest
 @testable import CircuitFitExperiment
 
 /// `circuitfit generate` end to end: bad input gives one clean error line and leaves nothing
-/// behind; a small run writes the files and arrays interface.md lists.
+/// behind; a small run writes the files and arrays docs/files.md#generate lists.
 final class CLIGenerateTests: CLITestCase {
     private let outputs: Set<String> = ["circuit.npz", "dataset.npz", "summary.json", "config.json"]
 

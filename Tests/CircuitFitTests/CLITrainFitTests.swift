@@ -110,7 +110,7 @@ final class CLITrainFitTests: CLITestCase {
         XCTAssertLessThan(lastTask, firstTask / 20)
     }
 
-    /// model.npz re-simulated in ten lines of NumPy (interface.md's formula, float64) gives our
+    /// model.npz re-simulated in ten lines of NumPy (docs/files.md#modelnpz's formula, float64) gives our
     /// outputs z (and rates tanh h) on every condition to 1e-4.
     func testModelReSimulatedInNumPyMatchesOurSimulation() throws {
         try PythonReference.requireNumPy()

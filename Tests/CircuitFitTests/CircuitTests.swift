@@ -9,7 +9,8 @@ import XCTest
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
 
-/// The ground-truth circuit of science.md §1: structure, stability, amplification, readout.
+/// The ground-truth circuit of docs/method.md#the-ground-truth-circuit: structure, stability,
+/// amplification, readout.
 final class CircuitTests: XCTestCase {
     /// The default-seed circuit, generated once for every property checked below.
     func testDefaultCircuitProperties() throws {

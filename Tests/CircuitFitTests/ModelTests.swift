@@ -44,7 +44,7 @@ final class ModelTests: XCTestCase {
         XCTAssert(q[.b].allSatisfy { $0 == 0 } && q[.d].allSatisfy { $0 == 0 } && q[.h0].allSatisfy { $0 == 0 })
     }
 
-    /// The exported model.npz arrays re-simulate the fitted model with the interface.md formula,
+    /// The exported model.npz arrays re-simulate the fitted model with the formula of docs/files.md#modelnpz,
     /// written here in plain Double loops, including Dale's law and a mask (exported J is effective).
     func testExportedArraysResimulateTheModel() throws {
         let H = 8, I = 2, K = 2, C = 2, T = 12

@@ -9,7 +9,8 @@ import XCTest
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
 
-/// Issue 5's end to end: a recording made from the built-in circuit (Poisson spikes of 30 of its
+/// End to end on a recording (docs/method.md#scoring-against-a-reference-population): a recording
+/// made from the built-in circuit (Poisson spikes of 30 of its
 /// neurons, 20 trials per condition, written to NWB by pynwb through scripts/circuit_to_nwb.py) is
 /// imported, fitted with λ = 0 and λ = 1 on 20 of the 30 recorded neurons, and evaluated against
 /// the recording and against the full circuit (`evaluate --reference`).

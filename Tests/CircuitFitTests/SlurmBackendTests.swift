@@ -30,7 +30,7 @@ final class SlurmBackendTests: XCTestCase {
 
         let failed = SlurmJobRecord(line: "JobId=4 ArrayJobId=1 ArrayTaskId=1 JobName=cf-x-fits UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) ExitCode=3:0 RunTime=00:00:02")!
         XCTAssertEqual(failed.jobID, "4"); XCTAssertEqual(failed.arrayJobID, "1"); XCTAssertEqual(failed.arrayTasks, [1])
-        XCTAssertEqual(failed.state, "FAILED"); XCTAssertEqual(failed.exitStatus, 3); XCTAssertFalse(failed.isActive)
+        XCTAssertEqual(failed.state, .failed); XCTAssertEqual(failed.exitStatus, 3); XCTAssertFalse(failed.isActive)
         XCTAssertEqual(failed.summary, "FAILED, exit code 3")
         let pending = SlurmJobRecord(line: "JobId=1 ArrayJobId=1 ArrayTaskId=1-2,4%1 ArrayTaskThrottle=1 JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0")!
         XCTAssertEqual(pending.arrayTasks, [1, 2, 4]); XCTAssertTrue(pending.isActive); XCTAssertFalse(pending.isRunning)
@@ -43,7 +43,7 @@ final class SlurmBackendTests: XCTestCase {
     func testBatchesCoverThePlanOnceInOrder() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-batches-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let folder = try ExperimentFolder.preview(dir, config: tinyConfig())
+        let folder = try ExperimentFolder.preview(dir, config: tinyConfig()).folder
         let units = folder.config.units
         XCTAssertEqual(units.count, 3 * (1 + 2))
         for k in [1, 2, 4, 9, 20] {
@@ -59,17 +59,17 @@ final class SlurmBackendTests: XCTestCase {
     func testJobScripts() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-scripts-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let folder = try ExperimentFolder.preview(dir, config: tinyConfig())
+        let folder = try ExperimentFolder.preview(dir, config: tinyConfig()).folder
         var o = SlurmOptions()
         o.partition = "cpu"; o.time = "1:00:00"; o.mem = "2G"; o.cpusPerTask = 2; o.maxConcurrent = 4
         o.sbatchArgs = ["--account=lab", "--qos=normal"]; o.fitsPerTask = 2
         let plan = try folder.slurmPlan(options: o, executable: "/opt/cf/circuitfit", commandLine: "circuitfit experiment", number: 1)
-        XCTAssertEqual(plan.jobs.map(\.role), ["circuits", "fits", "collect"])
+        XCTAssertEqual(plan.jobs.map(\.role), [.circuits, .fits, .collect])
         XCTAssertEqual(plan.fitsToRun, 9); XCTAssertEqual(plan.circuitsToGenerate, 3)
         let circuits = plan.jobs[0], fits = plan.jobs[1], collect = plan.jobs[2]
         XCTAssertEqual(circuits.tasks, [0, 1, 2]); XCTAssertNil(circuits.after)
-        XCTAssertEqual(fits.tasks, [0, 1, 2, 3, 4]); XCTAssertEqual(fits.after, "circuits")
-        XCTAssertEqual(collect.after, "fits")
+        XCTAssertEqual(fits.tasks, [0, 1, 2, 3, 4]); XCTAssertEqual(fits.after, .circuits)
+        XCTAssertEqual(collect.after, .fits)
         for line in ["#SBATCH --array=0-4%4", "#SBATCH --partition=cpu", "#SBATCH --time=1:00:00", "#SBATCH --mem=2G",
                      "#SBATCH --cpus-per-task=2", "#SBATCH --account=lab", "#SBATCH --qos=normal",
                      "#SBATCH --output=\(dir.path)/slurm/logs/fits-%A_%a.out", "export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1",
@@ -80,7 +80,7 @@ final class SlurmBackendTests: XCTestCase {
         XCTAssert(circuits.text.contains("experiment-task \(dir.path) --circuit \"$SLURM_ARRAY_TASK_ID\""))
         XCTAssertFalse(collect.text.contains("--array"))
         XCTAssert(collect.text.contains("experiment-collect \(dir.path) --submission 1\n"))
-        XCTAssertEqual(plan.sbatchArguments(collect, ids: ["fits": "42"], folder: dir),
+        XCTAssertEqual(plan.sbatchArguments(collect, ids: [.fits: "42"], folder: dir),
                        ["--parsable", "--dependency=afterany:42", dir.appendingPathComponent("slurm/collect-1.sbatch").path])
 
         o.fitsPerTask = 0
@@ -103,12 +103,13 @@ final class SlurmBackendTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         var config = tinyConfig()
         config.seeds = [1, 2]
-        let folder = try ExperimentFolder.open(dir, config: config)
+        let folder = try ExperimentFolder.open(dir, config: config).folder
         let units = config.units  // 6 fits: tasks 0…5
         // fit 0 done; fit 1 raised (error.txt + FAILED); 2 running; 3 pending; 4 cancelled before it started;
         // 5 killed while running (CANCELLED by signal)
         try FileManager.default.createDirectory(at: folder.fitFolder(units[0]), withIntermediateDirectories: true)
-        try AtomicFile.write(OutputFolder.json(UnitResult(unit: units[0], rows: [])), to: folder.fitFolder(units[0]).appendingPathComponent("result.json"))
+        let rows = try units[0].recordCounts.map { try goldenRow(unit: units[0], record: $0) }
+        try AtomicFile.write(OutputFolder.json(UnitResult(unit: units[0], rows: rows)), to: folder.fitFolder(units[0]).appendingPathComponent("result.json"))
         try FileManager.default.createDirectory(at: folder.fitFolder(units[1]), withIntermediateDirectories: true)
         try AtomicFile.writeText("bad input\n", to: folder.fitFolder(units[1]).appendingPathComponent("error.txt"))
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("slurm/logs"), withIntermediateDirectories: true)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reading and writing `dataset.npz` (interface.md): the arrays `train` reads, validated with
+/// Reading and writing `dataset.npz` (docs/files.md#datasetnpz): the arrays `train` reads, validated with
 /// errors that name the file, the array and the expected versus actual shape.
 extension ReachDataset {
     /// The dataset as NPZ arrays.

@@ -1,4 +1,4 @@
-/// What `train` reads and `generate`/`import` write (interface.md): per-condition inputs, muscle
+/// What `train` reads and `generate`/`import` write (docs/files.md#datasetnpz): per-condition inputs, muscle
 /// targets and neural rates on a common time grid.
 ///
 /// All arrays are [C, T, ·] (conditions, time steps, channels). A generated dataset carries the

@@ -64,7 +64,8 @@ public struct OutputFolder {
         try write(Data(text.utf8), to: name)
     }
 
-    /// Pretty, key-sorted JSON with a trailing newline; non-finite numbers become null.
+    /// Pretty, key-sorted JSON with a trailing newline; non-finite numbers become the strings
+    /// "NaN", "Infinity" and "-Infinity" (an absent optional is null or left out, as its type encodes it).
     public static func json<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// Initial parameters (science.md §2): J ~ N(0, g²/H), B ~ N(0, 1), C ~ N(0, 1/H),
+/// Initial parameters (docs/method.md#initialisation): J ~ N(0, g²/H), B ~ N(0, 1), C ~ N(0, 1/H),
 /// D ~ N(0, 1/H) (linear mapping; *choice*), b = d = h0 = e = 0, all drawn from `SeededRandom(seed)`.
 ///
 /// Connectivity mask: masked weights start at 0. Dale's law: the stored W is |N(0, g²/H)|, and the

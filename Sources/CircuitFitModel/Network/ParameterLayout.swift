@@ -1,6 +1,7 @@
 import CircuitFitCore
 
-/// How recorded neurons are predicted from the model's rates r = tanh(h) (science.md §3).
+/// How recorded neurons are predicted from the model's rates r = tanh(h)
+/// (docs/method.md#recorded-neurons-and-condition-splits).
 public enum NeuralMapping: String, Sendable, Codable, CaseIterable {
     /// Recorded neuron m is model unit `recordedUnits[m]`: prediction r[u_m].
     case identity
@@ -8,7 +9,8 @@ public enum NeuralMapping: String, Sendable, Codable, CaseIterable {
     case linear
 }
 
-/// A named block of the model's parameter vector, named after the symbols of science.md §2–3.
+/// A named block of the model's parameter vector, named after the symbols of
+/// docs/method.md#the-model-rnn.
 public enum ParameterBlock: String, Sendable, Codable, CaseIterable {
     /// Recurrent weights [H,H], row = postsynaptic unit. Under Dale's law this block holds the
     /// raw weights W; the weights the model uses are `RNNParameters.effectiveJ(spec:)`.

@@ -65,7 +65,7 @@ public struct RNNParameters: Sendable, Equatable {
     /// True if every value is finite.
     public var isFinite: Bool { values.allSatisfy { $0.isFinite } }
 
-    /// The arrays of model.npz that come from the model (interface.md): `J` (effective), `B`,
+    /// The arrays of model.npz that come from the model (docs/files.md#modelnpz): `J` (effective), `B`,
     /// `b`, `C`, `d`, `h0`, scalar `alpha`, `recorded_units` (identity mapping), and `D`, `e`
     /// (linear mapping). The caller adds `recorded_neurons`, `neuron_offset`, `neuron_scale`.
     public func modelArrays(spec: RNNSpec) -> [NamedArray] {

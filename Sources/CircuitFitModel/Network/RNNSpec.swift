@@ -4,7 +4,7 @@ import CircuitFitCore
 /// (Dale's law, connectivity mask, the tie between recorded neurons and model units).
 /// Its learned numbers live in `RNNParameters`.
 ///
-/// Dynamics (science.md §2, interface.md): h_{t+1} = (1−α) h_t + α (J r_t + B u_t + b + σ ξ_t),
+/// Dynamics (docs/method.md#the-model-rnn): h_{t+1} = (1−α) h_t + α (J r_t + B u_t + b + σ ξ_t),
 /// r_t = tanh(h_t), z_t = C r_t + d, for t = 0…T−1, h_0 = h0, α = dt/τ, ξ_t ~ N(0, 1) per unit,
 /// condition and step (so the noise added to h is α·σ·ξ_t).
 public struct RNNSpec: Sendable, Equatable, Codable {

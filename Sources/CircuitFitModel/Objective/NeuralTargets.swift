@@ -1,6 +1,7 @@
 import CircuitFitCore
 
-/// How recorded rates are normalised before fitting (science.md §3): normalised = (rate − offset)/scale.
+/// How recorded rates are normalised before fitting (docs/method.md#the-objective):
+/// normalised = (rate − offset)/scale.
 public enum RateNormalization: String, Sendable, Codable, CaseIterable {
     /// offset 0, scale = the neuron's largest |rate| over the training conditions (default):
     /// baseline stays at 0 and the rates fit tanh's range.

@@ -1,6 +1,6 @@
 import CircuitFitCore
 
-/// The training objective's weights (science.md §3):
+/// The training objective's weights (docs/method.md#the-objective):
 /// L = L_task + λ·L_neural + β_J‖J‖² + β_in‖B‖² + β_out‖C‖² + β_r·mean(r²),
 /// and which parameter blocks are trained (frozen blocks get zero gradient).
 /// ‖J‖² is taken over the effective J (after Dale's law and the mask); mean(r²) over all
@@ -14,7 +14,8 @@ public struct Objective: Sendable, Equatable, Codable {
     public var betaOut: Double
     /// β_r: penalty on the mean squared rate. Default 0.
     public var betaRate: Double
-    /// Blocks the optimiser changes. Default: all but h0 (h_0 = 0 fixed; *choice*, science.md §2).
+    /// Blocks the optimiser changes. Default: all but h0 (h_0 = 0 fixed; a choice, see
+    /// docs/method.md#the-model-rnn).
     public var trainable: Set<ParameterBlock>
 
     public static let defaultTrainable: Set<ParameterBlock> = [.J, .B, .b, .C, .d, .D, .e]

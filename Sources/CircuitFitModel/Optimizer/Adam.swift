@@ -20,7 +20,8 @@ public enum LearningRateDecay: Sendable, Equatable, Codable {
     }
 }
 
-/// Settings of the Adam optimiser with global gradient-norm clipping (science.md §3).
+/// Settings of the Adam optimiser with global gradient-norm clipping
+/// (docs/method.md#the-optimiser-and-stopping).
 public struct AdamConfig: Sendable, Equatable, Codable {
     /// Base learning rate (default 2e-3).
     public var learningRate: Double

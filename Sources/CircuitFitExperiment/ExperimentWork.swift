@@ -1,0 +1,147 @@
+import Foundation
+import CircuitFitCore
+import CircuitFitModel
+import CircuitFitCircuit
+import CircuitFitFitting
+
+/// The two kinds of work in an experiment — generating a circuit, and training and scoring one
+/// fit unit — each written once and run by every backend (local threads and Slurm array tasks).
+extension ExperimentFolder {
+
+    /// Generates circuit `index` of `config.circuitsToGenerate` and returns a one-line summary.
+    /// Does nothing if it is already complete. A failure is recorded in the circuit's `error.txt`.
+    /// `progress` receives each stability-optimisation step (step, spectral abscissa).
+    @discardableResult
+    public func prepareCircuit(_ index: Int, progress: StabilityProgress? = nil) throws -> String {
+        let circuits = config.circuitsToGenerate
+        guard circuits.indices.contains(index) else {
+            throw CircuitFitError("circuit \(index) does not exist: the plan has \(circuits.count) circuit(s) to generate")
+        }
+        let (folderName, seed) = circuits[index]
+        if circuitReady(index) { return "circuit \(folderName): already generated" }
+        let target = url.appendingPathComponent(folderName)
+        let errorURL = target.appendingPathComponent("error.txt")
+        try? FileManager.default.removeItem(at: errorURL)
+        var cfg = config.circuit
+        cfg.seed = seed
+        do {
+            let start = Date()
+            let circuit = try generateCircuit(cfg, progress: progress)
+            let seconds = Date().timeIntervalSince(start)
+            try OutputFolder.transaction(target) { out in
+                try out.write(circuit.circuitArchive(), to: "circuit.npz")
+                var summary = circuit.summary
+                summary.seconds = seconds
+                try out.writeJSON(summary, to: "summary.json")
+                try out.writeJSON(RunRecord(command: "generate", seed: cfg.seed, config: cfg), to: "config.json")
+                // dataset last: its presence marks the circuit as complete
+                try out.write(circuit.dataset.archive(), to: "dataset.npz")
+            }
+            return "circuit \(folderName): spectral abscissa \(String(format: "%.3f", circuit.stability.spectralAbscissaFinal)) after \(circuit.stability.steps) steps, \(String(format: "%.1f", seconds)) s"
+        } catch {
+            let message = (error as? CircuitFitError)?.message ?? "\(error)"
+            if (try? OutputFolder(target)) != nil { try? AtomicFile.writeText("\(message)\n", to: errorURL) }
+            throw CircuitFitError("circuit \(folderName): \(message)")
+        }
+    }
+
+    /// Trains and scores one unit and writes its folder; a failure is recorded in `error.txt`
+    /// (and rethrown) so `status` can show it. While it runs, `running.json` says who runs it.
+    /// A task-only unit whose network is already trained (its `model.npz` and `result.json` are
+    /// there, e.g. after the plan gained M values) is only scored for the M values it lacks.
+    @discardableResult
+    public func run(_ unit: FitUnit, progress: ((TrainingProgress) -> Void)? = nil) throws -> UnitResult {
+        let folder = fitFolder(unit)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: errorURL(unit))
+        removeStaleTemporaryFiles(in: folder)
+        try? AtomicFile.write(OutputFolder.json(RunningFit.current), to: runningURL(unit))
+        defer { try? FileManager.default.removeItem(at: runningURL(unit)) }
+        do {
+            let result: UnitResult
+            if let stored = storedResult(unit), stored.unit.seed == unit.seed, stored.unit.arm == unit.arm,
+               stored.unit.lambda == unit.lambda, !stored.rows.isEmpty,
+               FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.npz").path) {
+                result = try rescore(unit, stored: stored)
+            } else {
+                result = try train(unit, folder: folder, progress: progress)
+            }
+            try AtomicFile.write(OutputFolder.json(result), to: resultURL(unit))
+            return result
+        } catch {
+            let message = (error as? CircuitFitError)?.message ?? "\(error)"
+            try? AtomicFile.writeText("\(message)\n", to: errorURL(unit))
+            throw CircuitFitError("fit \(unit.id): \(message)")
+        }
+    }
+
+    /// Temporary files an earlier, killed attempt left half-written (`AtomicFile` writes
+    /// `.NAME.<random>.tmp` and renames it; a kill between the two leaves it behind).
+    private func removeStaleTemporaryFiles(in folder: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+
+    private func dataset(for unit: FitUnit) throws -> (ReachDataset, URL) {
+        let dataURL = datasetURL(seed: unit.seed)
+        if config.dataset.isEmpty, !FileManager.default.fileExists(atPath: dataURL.path) {
+            throw CircuitFitError("the circuit this fit needs was not generated: no \(dataURL.path) (see \(config.circuitFolder(seed: unit.seed))/error.txt or the circuit job's log)")
+        }
+        return (try ReachDataset.read(from: dataURL), dataURL)
+    }
+
+    private func train(_ unit: FitUnit, folder: URL, progress: ((TrainingProgress) -> Void)?) throws -> UnitResult {
+        let (dataset, dataURL) = try dataset(for: unit)
+        let config = unit.fitConfig(self.config)
+        let model = try FitOutputs.fitWithCheckpoints(dataset: dataset, config: config, folder: folder, progress: progress)
+        try AtomicFile.write(model.archive().encoded(), to: folder.appendingPathComponent("model.npz"))
+        try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
+        let record = FitRecord(config: config, dataset: dataURL.path, model: model)
+        let rows = try unit.recordCounts.map { m in
+            try scoredRow(unit, record: m, spec: model.spec, parameters: model.parameters, untrained: model.initialParameters,
+                          split: model.split, dataset: dataset, training: record)
+        }
+        return UnitResult(unit: unit, rows: rows)
+    }
+
+    /// Scores an already trained task-only network for the M values its result lacks.
+    private func rescore(_ unit: FitUnit, stored: UnitResult) throws -> UnitResult {
+        let (dataset, _) = try dataset(for: unit)
+        let config = unit.fitConfig(self.config)
+        let saved = try SavedModel.read(from: fitFolder(unit).appendingPathComponent("model.npz"))
+        let fresh = try prepareFit(dataset: dataset, config: config)   // same seed ⇒ the same untrained network and split
+        let template = stored.rows[0]
+        var rows = stored.rows.filter { unit.recordCounts.contains($0.record) }
+        for m in unit.recordCounts where !rows.contains(where: { $0.record == m }) {
+            var row = try scoredRow(unit, record: m, spec: saved.spec, parameters: saved.parameters,
+                                    untrained: try RNNParameters(layout: saved.spec.layout, effectiveOf: fresh.initialParameters, spec: fresh.spec),
+                                    split: saved.split ?? fresh.split, dataset: dataset, training: nil)
+            row.iterationsRun = template.iterationsRun
+            row.stop = template.stop
+            row.trainSeconds = template.trainSeconds
+            rows.append(row)
+        }
+        rows.sort { $0.record < $1.record }
+        return UnitResult(unit: unit, rows: rows)
+    }
+
+    /// One result row: the unit's network scored against the recorded set of `record` (the same
+    /// draw a λ > 0 fit of that M uses).
+    private func scoredRow(_ unit: FitUnit, record m: Int, spec: RNNSpec, parameters: RNNParameters, untrained: RNNParameters,
+                           split: ConditionSplit, dataset: ReachDataset, training: FitRecord?) throws -> ResultRow {
+        var scoring = unit.fitConfig(config)
+        scoring.record = m
+        let recorded = try prepareFit(dataset: dataset, config: scoring).neural
+        let metrics = try evaluateModel(
+            spec: spec, parameters: parameters, untrained: untrained, dataset: dataset,
+            recording: RecordingInfo(neurons: recorded?.neurons ?? [], offset: recorded?.offset ?? [], scale: recorded?.scale ?? []),
+            split: split)
+        return ResultRow(
+            seed: unit.seed, arm: unit.arm, record: m, lambda: unit.lambda, fitID: unit.id,
+            mapping: scoring.mapping, hidden: scoring.hidden, iterationsRun: training?.iterationsRun ?? 0,
+            stop: training?.stop ?? "", trainSeconds: training?.seconds ?? 0, metrics: metrics)
+    }
+}
