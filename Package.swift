@@ -10,10 +10,12 @@ import PackageDescription
 //                         file, errors, exit codes, version
 //   CircuitFitModel       the model RNN: forward and backward passes, the objective, Adam, the trainer
 //   CircuitFitAnalysis    metrics on populations: PCA, CCA, Procrustes, held-out-neuron R², Wilcoxon
-//   CircuitFitImport      recordings (NWB, MAT, NPZ) → datasets; the only target that links libhdf5
+//   CircuitFitImport      recordings (NWB, MAT, NPZ) → datasets, split-half reliability; the
+//                         only target that links libhdf5
 //   CircuitFitReport      SVG figures and self-contained HTML reports (no science)
 //   CircuitFitCircuit     the ground-truth SOC circuit and its reaching dataset
-//   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files
+//   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files,
+//                         the report of one fit
 //   CircuitFitExperiment  the paper's experiment: plan, backends (local, Slurm), claims, report
 //   circuitfit            the command-line program (options, dispatch, printing)
 let core: Target.Dependency = "CircuitFitCore"
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "CircuitFitCircuit", dependencies: [core, "CircuitFitAnalysis"]),
         .target(
             name: "CircuitFitFitting",
-            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis"]),
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitReport"]),
         .target(
             name: "CircuitFitExperiment",
             dependencies: [

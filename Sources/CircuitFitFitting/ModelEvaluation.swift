@@ -180,7 +180,7 @@ public func unseenInputChannels(dataset: ReachDataset, training: [Int], heldOut:
 }
 
 /// "warning: …" text for unseen input channels, or nil when there are none.
-public func unseenInputWarning(_ channels: [Int], heldOut: Int) -> String? {
+public func unseenInputWarning(_ channels: [Int]) -> String? {
     guard !channels.isEmpty else { return nil }
     return "the inputs of the held-out conditions use input channel\(channels.count == 1 ? "" : "s") \(channels.map(String.init).joined(separator: ", ")), never active in the conditions the fit was trained on (a one-hot of the condition): the held-out-condition score measures nothing the network could have learned; import with --inputs angle (or --input-column) so every condition's inputs are ones the network can generalise over"
 }

@@ -72,7 +72,7 @@ struct EvaluateCommand: ParsableCommand {
                 spec: saved.spec, parameters: saved.parameters, untrained: untrained, dataset: data,
                 recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
                 split: split, reference: population)
-            if let warning = unseenInputWarning(metrics.unseenInputChannels ?? [], heldOut: split.heldOut.count) {
+            if let warning = unseenInputWarning(metrics.unseenInputChannels ?? []) {
                 say("warning: " + warning)
             }
             if json {

@@ -34,7 +34,7 @@ enum MetricsTable {
         out += "  canonical correlations: " + m.canonicalCorrelations.map { format($0, 3) }.joined(separator: " ")
         if let n = m.noiseCeiling {
             out += "\n  noise ceilings (split-half reliability of the recorded PSTHs; normalised = R² / ceiling):"
-            out += "\n    " + "R²".padding(toLength: w0 - 2, withPad: " ", startingAt: 0) + "   R²        ceiling   normalised"
+            out += "\n    " + "scored on".padding(toLength: w0 - 2, withPad: " ", startingAt: 0) + "   R²        ceiling   normalised"
             func row(_ name: String, _ r2: Double?, _ ceiling: Double?, _ normalized: Double?) -> String {
                 "\n    " + name.padding(toLength: w0 - 2, withPad: " ", startingAt: 0) + "   "
                     + f(r2).padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + f(ceiling).padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + f(normalized)

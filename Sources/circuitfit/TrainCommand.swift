@@ -23,7 +23,9 @@ struct TrainCommand: ParsableCommand {
             Examples:
               circuitfit train circuit/dataset.npz --out fit --record 20 --lambda 1
               circuitfit train circuit/dataset.npz --out task-only --record 0
-              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --iterations 3000
+              circuitfit train circuit/dataset.npz --out fit --record 50 \\
+                --mapping linear --iterations 3000
+              circuitfit train session.npz --out fit --record 20 --report
             """)
 
     @Argument(help: "The dataset (.npz).")
@@ -38,6 +40,8 @@ struct TrainCommand: ParsableCommand {
     var lambda: String?
     @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?
+    @Flag(help: "Also write the fit's report, --out/report.html (as `circuitfit report`).")
+    var report = false
     @OptionGroup var fit: FitOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -58,7 +62,7 @@ struct TrainCommand: ParsableCommand {
             let data = try ReachDataset.read(from: datasetURL)
             // every dataset/config mismatch (M, indices, shapes) fails before --out is created
             let prepared = try prepareFit(dataset: data, config: config)
-            if let warning = unseenInputWarning(unseenInputChannels(dataset: data, training: prepared.split.fit, heldOut: prepared.split.heldOut), heldOut: prepared.split.heldOut.count) {
+            if let warning = unseenInputWarning(unseenInputChannels(dataset: data, training: prepared.split.fit, heldOut: prepared.split.heldOut)) {
                 say("warning: " + warning)
             }
             let outURL = URL(fileURLWithPath: out)
@@ -81,6 +85,11 @@ struct TrainCommand: ParsableCommand {
             try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, to: outURL)
             print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), λ = \(config.lambda), seed \(config.seed), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
             print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
+            if report {
+                let target = outURL.appendingPathComponent("report.html")
+                try writeFitReport(folder: outURL, dataset: data, datasetPath: dataset, to: target)
+                print("wrote \(target.path)")
+            }
         }
     }
 }
