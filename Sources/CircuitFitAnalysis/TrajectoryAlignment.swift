@@ -8,11 +8,14 @@ import CircuitFitCore
 /// 1. Fit the reference's top-k PCs on the `fit` conditions; every condition's reference rates
 ///    become k PC scores R (units of the reference, e.g. Hz).
 /// 2. Reduce the model's rates to their own top-k PC scores Y (fitted on the same conditions).
-/// 3. On the `fit` conditions, find the similarity transform — an orthogonal map Q (rotation or
-///    reflection) and one scale s — minimising ‖s (Y − ȳ) Q − (R − r̄)‖_F: from the SVD
-///    (Y − ȳ)ᵀ(R − r̄) = U S Vᵀ, Q = U Vᵀ and s = Σ S / ‖Y − ȳ‖²_F (orthogonal Procrustes with
-///    scaling). No other freedom: a model that is a rotated, scaled copy of the reference lands
-///    exactly on it, anything else shows its differences.
+/// 3. On the `fit` conditions, scale the model's centred scores to the reference's total
+///    variance, s = ‖R − r̄‖_F / ‖Y − ȳ‖_F, and find the orthogonal map Q (rotation or reflection)
+///    minimising ‖s (Y − ȳ) Q − (R − r̄)‖_F: from the SVD (Y − ȳ)ᵀ(R − r̄) = U S Vᵀ, Q = U Vᵀ.
+///    This is the comparison the Procrustes shape distance makes (both sides centred and of equal
+///    norm, then the best rotation). The scale is matched, not fitted: a least-squares scale
+///    shrinks a partly matching model towards the origin, which would make a shape mismatch look
+///    like a small response. No other freedom: a model that is a rotated, scaled copy of the
+///    reference lands exactly on it, anything else shows its differences.
 /// 4. Apply the same map to every condition. The aligned R² is 1 − ‖aligned − R‖² / ‖R − r̄‖² over
 ///    the fit conditions and, separately, over `heldOut` (a test of the map on conditions it was
 ///    not fitted on).
@@ -46,7 +49,7 @@ public struct TrajectoryAlignment: Sendable {
         guard norm > 0 else { throw CircuitFitError("trajectory alignment: the model's rates do not vary on the fit conditions") }
         let svd = try SingularValueDecomposition(matmul(yc, rc, transposeA: true))
         let q = svd.u * svd.vt
-        let scale = svd.singularValues.reduce(0, +) / (norm * norm)
+        let scale = rc.frobeniusNorm / norm
         var aligned = scale * (yy.subtractingRow(yMean) * q)
         for i in 0..<aligned.rows { for j in 0..<aligned.cols { aligned[i, j] += rMean[j] } }
 
@@ -79,7 +82,8 @@ public struct TrajectoryAlignment: Sendable {
 public struct AlignedTrajectories: Sendable {
     public var reference: Array3<Double>
     public var model: Array3<Double>
-    /// The scale s of the similarity transform (reference units per model unit).
+    /// The scale s of the similarity transform (reference units per model unit): the ratio of
+    /// the two populations' total spread on the fit conditions.
     public var scale: Double
     /// Fraction of the reference's variance (on the fit conditions) in PC1, PC2, PC3.
     public var varianceExplained: [Double]

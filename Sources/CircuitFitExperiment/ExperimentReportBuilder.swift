@@ -44,9 +44,11 @@ public struct ExperimentReportBuilder {
                 let f = median(armRows.compactMap(floor))
                 if f.isFinite { armFloors.append(ArmFloor(arm: arm.rawValue, value: f)) }
                 // Task-only fits (λ = 0) do not depend on M: one reference over all of them.
-                let taskValues = armRows.filter { $0.lambda == 0 }.compactMap(value).filter(\.isFinite)
+                let taskRows = armRows.filter { $0.lambda == 0 }
+                let taskValues = taskRows.compactMap(value).filter(\.isFinite)
                 if let s = try? SampleSummary(taskValues) {
-                    taskOnly.append(TaskOnlyReference(arm: arm.rawValue, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile, fits: s.count))
+                    taskOnly.append(TaskOnlyReference(arm: arm.rawValue, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile,
+                                                      fits: Set(taskRows.map(\.seed)).count, values: s.count))
                 }
                 for lambda in cfg.lambdas where lambda != 0 {
                     let points: [CurvePoint] = cfg.recordCounts.sorted().compactMap { m in
@@ -129,8 +131,8 @@ public struct ExperimentReportBuilder {
                     name: "muscle \(k + 1)", target: (0..<dataset.steps).map { dataset.targets[c, $0, k] },
                     outputs: sims.map { sim in LabelledSeries(label: sim.0, values: (0..<dataset.steps).map { t in Double(sim.1.outputs[c, t, k]) }) })
             }
-            let angle = dataset.angles[c].isFinite ? "θ = \(fmt(dataset.angles[c] * 180 / .pi))°" : "condition \(c)"
-            return OutputTraces(condition: angle, timesMs: times, goTimeMs: 0, valueLabel: "muscle activity (a.u.)", muscles: muscles)
+            let angle = dataset.angles[c].isFinite ? "θ = " + String(format: "%.1f", dataset.angles[c] * 180 / .pi) + "°" : "condition \(c)"
+            return OutputTraces(condition: angle, timesMs: times, goTimeMs: 0, valueLabel: "muscle output (a.u.)", muscles: muscles)
         }
 
         // Each model's trajectories aligned to the circuit's (fitted on the training conditions).
@@ -140,8 +142,8 @@ public struct ExperimentReportBuilder {
             for (name, sim) in sims {
                 guard let aligned = try? TrajectoryAlignment().align(model: sim.rates.asDouble, reference: population, fit: dataset.trainingConditions, heldOut: dataset.heldOutConditions) else { continue }
                 overlays.append(TrajectoryOverlay(
-                    label: "model, \(name), seed \(seed), \(arm.rawValue) arm", reference: label, unit: "Hz",
-                    alignment: "rotation and one scale (orthogonal Procrustes) from the model's top \(aligned.components) PCs to the circuit's, fitted on the training conditions",
+                    label: name, reference: label, unit: "Hz",
+                    alignment: "the model's top \(aligned.components) PC scores scaled to the circuit's total variance and rotated onto its top \(aligned.components) PC scores (orthogonal Procrustes), fitted on the training conditions; models of seed \(seed), \(arm.rawValue) arm",
                     alignedR2Train: aligned.r2Fit, alignedR2HeldOut: aligned.r2HeldOut, varianceExplained: aligned.varianceExplained,
                     conditions: (0..<dataset.conditions).map { c in
                         OverlayCondition(
@@ -153,24 +155,28 @@ public struct ExperimentReportBuilder {
             }
         }
 
-        // Spectra of the linearisations at baseline: circuit W − I (1/τ_circuit), model J − I (1/τ_model).
+        // Spectra of the linearisations at baseline, in 1/s: circuit (W − I)/τ_circuit, model
+        // (J − I)/τ_model, so that the shared axes compare like with like.
         var spectra: [EigenvalueSpectrum] = []
         let circuitURL = folder.datasetURL(seed: seed).deletingLastPathComponent().appendingPathComponent("circuit.npz")
         if let circuit = try? NPZArchive.read(from: circuitURL), let w = try? circuit.matrix("W") {
-            spectra.append(try spectrum(w, label: "circuit W − I"))
+            let tau = (try? circuit.scalar("tau_ms")) ?? 200
+            spectra.append(try spectrum(w, label: "circuit: (W − I)/τ, τ = \(fmt(tau)) ms", tauMs: tau))
         }
         for (label, model) in models {
             let h = model.spec.hidden
-            spectra.append(try spectrum(Matrix(rows: h, cols: h, data: model.parameters[.J].map(Double.init)), label: "model J − I, \(label)"))
+            spectra.append(try spectrum(Matrix(rows: h, cols: h, data: model.parameters[.J].map(Double.init)), label: "model \(label): (J − I)/τ, τ = \(fmt(model.spec.tauMs)) ms", tauMs: model.spec.tauMs))
         }
         return ExampleFigures(traces: traces, overlays: overlays, spectra: spectra, note: nil)
     }
 
-    func spectrum(_ w: Matrix<Double>, label: String) throws -> EigenvalueSpectrum {
+    /// The eigenvalues of (w − I)/τ in 1/s.
+    func spectrum(_ w: Matrix<Double>, label: String, tauMs: Double) throws -> EigenvalueSpectrum {
         var a = w
         for i in 0..<a.rows { a[i, i] -= 1 }
         let e = try Eigendecomposition(a, vectors: false)
-        return EigenvalueSpectrum(label: label, unit: label.hasPrefix("circuit") ? "1/τ (τ = circuit time constant)" : "1/τ (τ = model time constant)", eigenvalues: zip(e.real, e.imaginary).map { ComplexValue($0, $1) })
+        let perSecond = 1000 / tauMs
+        return EigenvalueSpectrum(label: label, unit: "1/s", eigenvalues: zip(e.real, e.imaginary).map { ComplexValue($0 * perSecond, $1 * perSecond) })
     }
 }
 

@@ -185,7 +185,7 @@ public struct FitReportBuilder {
         let shown = split.fit + split.heldOut
         return TrajectoryOverlay(
             label: "model", reference: population, unit: "Hz",
-            alignment: "rotation and one scale (orthogonal Procrustes) from the model's top \(aligned.components) PCs to the data's, fitted on the training conditions",
+            alignment: "the model's top \(aligned.components) PC scores scaled to the data's total variance and rotated onto its top \(aligned.components) PC scores (orthogonal Procrustes), fitted on the training conditions",
             alignedR2Train: aligned.r2Fit, alignedR2HeldOut: aligned.r2HeldOut, varianceExplained: aligned.varianceExplained,
             conditions: shown.map { c in
                 OverlayCondition(
@@ -209,7 +209,9 @@ public struct FitReportBuilder {
            let inner = object["provenance"] as? [String: Any],
            let labels = inner["conditionLabels"] as? [String], let rows = inner["rowConditions"] as? [Int],
            rows.count == dataset.conditions, rows.allSatisfy({ $0 >= 0 && $0 < labels.count }) {
-            return rows.map { labels[$0] }
+            return rows.enumerated().map { c, row in
+                dataset.angles[c].isFinite && !labels[row].hasSuffix("deg") ? "\(labels[row]) (\(Int((dataset.angles[c] * 180 / .pi).rounded()))°)" : labels[row]
+            }
         }
         return (0..<dataset.conditions).map { c in
             dataset.angles[c].isFinite ? "condition \(c) (\(Int((dataset.angles[c] * 180 / .pi).rounded()))°)" : "condition \(c)"

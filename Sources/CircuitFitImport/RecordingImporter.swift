@@ -261,7 +261,7 @@ public enum RecordingImporter {
         if options.smoothMs == .auto {
             smoothing += selection == nil
                 ? " (auto: no condition has two trials to split, so no smoothing)"
-                : " (auto: the candidate SD with the lowest split-half cross-validation error, see smoothingCandidates)"
+                : " (auto: the candidate SD with the lowest split-half cross-validation error, see smoothingCandidates\(selection!.atWidest ? "; the widest candidate tried, so the data would take more" : ""))"
         }
         let unreliable = zip(keptIDs, keptReliability).filter { !($0.1 >= SplitHalfReliability.unreliableBelow) }.map(\.0)
         return ImportProvenance(

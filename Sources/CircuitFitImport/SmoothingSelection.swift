@@ -13,8 +13,12 @@ import CircuitFitCore
 /// towards more smoothing (for kernel smoothers the best width shrinks like n^(−1/5), ≈ 13 % for
 /// twice the trials).
 struct SmoothingSelection {
-    /// Candidate SDs, in bins (0 = none): up to 8 bins, and below a quarter of the window.
-    static let candidatesBins: [Double] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, 8]
+    /// Candidate SDs, in bins (0 = none), roughly geometric; only those below a quarter of the
+    /// window are tried (a kernel of ±4 SD must fit twice in the window).
+    static let candidatesBins: [Double] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32]
+
+    /// The candidates tried for a window of `bins` bins.
+    static func candidates(bins: Int) -> [Double] { candidatesBins.filter { $0 == 0 || $0 * 4 < Double(bins) } }
 
     struct Candidate: Codable, Equatable, Sendable {
         var sdMs: Double
@@ -24,12 +28,14 @@ struct SmoothingSelection {
 
     var candidates: [Candidate]
     var chosenMs: Double
+    /// True when the widest candidate won: the data would take still more smoothing.
+    var atWidest: Bool { chosenMs > 0 && chosenMs == candidates.last?.sdMs }
 
     /// Scores the candidates on the half PSTHs `a`, `b` [C, T, M] of `conditions` (those with
     /// trials in both halves).
     init(halfA a: Array3<Double>, halfB b: Array3<Double>, conditions: [Int], binMs: Double) {
         let t = a.d1
-        let widths = Self.candidatesBins.filter { $0 == 0 || $0 * 4 < Double(t) }
+        let widths = Self.candidates(bins: t)
         var scored: [Candidate] = []
         for widthBins in widths {
             let smoother = GaussianSmoother(sdMs: widthBins * binMs, binMs: binMs)

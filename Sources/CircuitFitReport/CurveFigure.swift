@@ -125,7 +125,7 @@ enum CurveFigure {
         caption += ". Lines and markers: median over \(seedText(curves)); shaded band, or error bar where a point stands alone: interquartile range (25th to 75th percentile)"
         caption += anySeeds ? "; small translucent points: each seed's value (spread sideways around its M)." : "."
         if let reference = info.taskOnly.first {
-            caption += " Grey band and dashed line: task-only networks (λ = 0), whose training does not depend on M, as one reference: median and IQR over all \(reference.fits) of them (every M and seed)."
+            caption += " Grey band and dashed line: the task-only networks (λ = 0), whose training does not depend on M, as one reference: median and IQR over \(reference.values) values (\(reference.fits) fits, one per seed, each scored at every M)."
         }
         if anyFloor { caption += " Dashed grey line: untrained network" + (anyOffAxis ? "; where it lies far outside the data its value is printed at the panel's edge (arrow), so the axis stays on the data." : ".") }
         if let direction = info.direction {
@@ -178,7 +178,7 @@ enum CurveFigure {
             html += "</tr>"
         }
         for reference in taskOnly {
-            html += "<tr><td colspan=\"\(columns.count + 1)\">\(Escaping.html(reference.arm)), λ = 0 (task only), all M: \(number(reference.median)) [\(number(reference.lowerQuartile)), \(number(reference.upperQuartile))] (n = \(reference.fits) fits)</td></tr>"
+            html += "<tr><td colspan=\"\(columns.count + 1)\">\(Escaping.html(reference.arm)), λ = 0 (task only), all M: \(number(reference.median)) [\(number(reference.lowerQuartile)), \(number(reference.upperQuartile))] (\(reference.values) values of \(reference.fits) fits)</td></tr>"
         }
         return html + "</tbody></table>"
     }

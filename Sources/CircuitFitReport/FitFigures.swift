@@ -46,7 +46,7 @@ enum FitFigures {
             for (c, condition) in example.conditions.enumerated() where condition.model.contains(where: { !$0.isFinite }) {
                 skipped.add("\(example.title), condition \(c + 1)")
             }
-            let xAxis = PlotAxis.linear(label: "time (ms)", covering: example.timesMs + (example.goTimeMs.map { [$0] } ?? []), maxTicks: 6)
+            let xAxis = PlotAxis.linear(label: "time (ms)", covering: example.timesMs + (example.goTimeMs.map { [$0] } ?? []), maxTicks: 8)
             let yAxis = PlotAxis.linear(label: "rate (\(example.unit))", covering: values, maxTicks: 6)
             var marks: [PlotMark] = []
             if let go = example.goTimeMs { marks.append(.verticalRule(x: go, color: "#444444", dash: "2 3", label: nil)) }
@@ -82,7 +82,7 @@ enum FitFigures {
         guard let first = conditions.first, !first.channels.isEmpty else { return nil }
         let columns = min(4, conditions.count)
         let width = (FigureLayout.figureWidth / Double(max(2, columns))).rounded(.down)
-        let xAxis = PlotAxis.linear(label: "time (ms)", covering: conditions.flatMap { $0.timesMs }, maxTicks: 5)
+        let xAxis = PlotAxis.linear(label: "time (ms)", covering: conditions.flatMap { $0.timesMs }, maxTicks: 8)
         let yAxis = PlotAxis.linear(label: first.valueLabel, covering: conditions.flatMap { $0.channels.flatMap { $0.target + $0.outputs.flatMap(\.values) } }, maxTicks: 5)
         let channels = first.channels.map(\.name)
         func color(_ k: Int) -> String { ColorPalette.okabeIto[k % ColorPalette.okabeIto.count] }

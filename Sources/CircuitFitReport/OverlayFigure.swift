@@ -48,9 +48,9 @@ enum OverlayFigure {
                         marks.append(.scatter(x: [start[keyPath: view.1]], y: [start[keyPath: view.2]], style: TrajectoryFigure.startStyle(color)))
                     }
                 }
-                var title = "\(overlay.label): \(view.0), \(view.3)–\(view.4)"
+                var title = "\(overlay.label), \(view.5 ? "held out" : "training")"
                 let r2 = view.5 ? overlay.alignedR2HeldOut : overlay.alignedR2Train
-                if let r2, r2.isFinite { title += " (aligned R² \(ReportFormat.figureNumber(r2, decimals: 2)))" }
+                if let r2, r2.isFinite { title += ": R² \(ReportFormat.figureNumber(r2, decimals: 2))" }
                 panels.append(PlotPanel(title: title, x: axes[v].0, y: axes[v].1, marks: marks, width: size, height: size))
             }
         }
@@ -65,7 +65,7 @@ enum OverlayFigure {
             "\(CurveFigure.letter(columns * i))–\(CurveFigure.letter(columns * i + columns - 1)), \(o.label)"
         }.joined(separator: "; ") + "."
         caption += " Solid: \(overlays[0].reference); dashed: the model after alignment (\(overlays[0].alignment)). Colour: reach angle (cyclic colour map, legend); circle: start of the reference's trajectory."
-        caption += " Panels of one column share their axes. \"Aligned R²\": the fraction of the reference's variance in its top PCs that the aligned model explains"
+        caption += " Columns: training conditions in PC1–PC2 and PC1–PC3, held-out conditions in PC1–PC2; panels of one column share their axes. R² in the titles: the fraction of the reference's variance in its top PCs that the aligned model explains (it can be negative: the scale is matched, not fitted)"
         caption += anyHeldOut ? " (the alignment is fitted on the training conditions only, so the held-out column tests it)." : "."
         caption += skipped.sentence()
         let svg = SVGFigure(title: "Aligned population trajectories", panels: panels, columns: columns, legend: legend)

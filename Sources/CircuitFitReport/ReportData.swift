@@ -170,10 +170,13 @@ public struct TaskOnlyReference: Codable, Sendable, Equatable {
     public var median: Double
     public var lowerQuartile: Double
     public var upperQuartile: Double
-    /// Number of fits pooled (every M and seed).
+    /// Number of task-only fits (one per seed) and of values pooled (each fit scored at every M,
+    /// whose held-out neurons differ).
     public var fits: Int
-    public init(arm: String, median: Double, lowerQuartile: Double, upperQuartile: Double, fits: Int) {
-        self.arm = arm; self.median = median; self.lowerQuartile = lowerQuartile; self.upperQuartile = upperQuartile; self.fits = fits
+    public var values: Int
+    public init(arm: String, median: Double, lowerQuartile: Double, upperQuartile: Double, fits: Int, values: Int? = nil) {
+        self.arm = arm; self.median = median; self.lowerQuartile = lowerQuartile; self.upperQuartile = upperQuartile
+        self.fits = fits; self.values = values ?? fits
     }
 }
 

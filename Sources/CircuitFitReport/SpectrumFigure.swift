@@ -7,8 +7,8 @@ import CircuitFitCore
 enum SpectrumFigure {
     static func style(_ i: Int) -> SeriesStyle {
         var style = ColorPalette.seriesStyle(i)
-        style.markerRadius = 4.2
-        style.outlineWidth = 0.8
+        style.markerRadius = 3.6
+        style.outlineWidth = 0.6
         return style
     }
 

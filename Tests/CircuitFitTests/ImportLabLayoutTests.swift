@@ -67,6 +67,18 @@ final class ImportLabLayoutTests: XCTestCase {
         }
     }
 
+    /// A struct array whose every trial is on its own clock (0 at its start) gives the same
+    /// dataset: each trial's spikes and behaviour are only used for that trial.
+    func testTrialsOnTheirOwnClocksGiveTheSameArrays() throws {
+        let (flat, _) = try RecordingImporter.importRecording(url: ImportFixtures.url("lab_flat.npz"), options: Self.labOptions)
+        let (relative, provenance) = try RecordingImporter.importRecording(url: ImportFixtures.url("lab_trials_relative_v5.mat"), options: Self.labOptions)
+        XCTAssertTrue(provenance.layout.hasPrefix("struct array 'trials'"), provenance.layout)
+        let a = try XCTUnwrap(flat.recorded), b = try XCTUnwrap(relative.recorded)
+        for (x, y) in zip(a.data, b.data) { XCTAssertEqual(x, y, accuracy: 1e-9) }
+        for (x, y) in zip(flat.targets.data, relative.targets.data) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        XCTAssertEqual(flat.inputs, relative.inputs)
+    }
+
     /// The struct array as the readers see it: MATLAB's dims, the fields, char as text, [] empty.
     func testStructArraysAndTextInBothMATVersions() throws {
         for name in ["lab_trials_v5.mat", "lab_trials_v73.mat"] {
@@ -271,7 +283,7 @@ final class ImportLabLayoutTests: XCTestCase {
         options.smoothMs = .auto
         let (_, auto) = try RecordingImporter.dataset(from: recording, options: options)
         XCTAssertGreaterThan(auto.smoothingMs, 0)
-        XCTAssertEqual(auto.smoothingCandidates.map(\.sdMs), SmoothingSelection.candidatesBins.map { $0 * 20 })
+        XCTAssertEqual(auto.smoothingCandidates.map(\.sdMs), [0, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12].map { $0 * 20 }, "candidates below a quarter of the 50-bin window")
         let best = auto.smoothingCandidates.min { $0.crossValidationMSE < $1.crossValidationMSE }!
         XCTAssertEqual(best.sdMs, auto.smoothingMs)
     }
@@ -286,7 +298,8 @@ final class ImportLabLayoutTests: XCTestCase {
         var a = Array3<Double>(2, 40, 3, repeating: 0), b = a
         for index in a.data.indices { a.data[index] = 20 + random.normal() * 5; b.data[index] = 20 + random.normal() * 5 }
         let noisy = SmoothingSelection(halfA: a, halfB: b, conditions: [0, 1], binMs: 10)
-        XCTAssertEqual(noisy.chosenMs, 80, "\(noisy.candidates)")
+        XCTAssertEqual(noisy.chosenMs, 80, "the widest candidate for 40 bins: \(noisy.candidates)")
+        XCTAssertTrue(noisy.atWidest)
         XCTAssertEqual(SplitHalfReliability.spearmanBrown(0.5), 2.0 / 3, accuracy: 1e-15)
         XCTAssertEqual(SplitHalfReliability.perNeuron(halfA: exact, halfB: exact, conditions: [0, 1]), [1])
     }

@@ -27,6 +27,9 @@ lab_trials_v5.mat    a struct array `trials` (1 x 56, savemat): trials(k).spikes
                      ([] for aborts), reach_dir_deg, target ('45deg', char), outcome (char), EMG
                      (per-trial [samples, 2] matrix, µV) with EMG_timestamps (per-trial time
                      vector); top-level unit_ids.
+lab_trials_relative_v5.mat  the same, but every trial on its own clock (its spikes, events, start
+                     and stop and EMG_timestamps minus its start_time): the same arrays up to float
+                     rounding of the subtraction.
 lab_trials_v73.mat   the same struct array in the MATLAB v7.3 layout written by h5py: a group
                      `trials` (MATLAB_class struct) whose fields are (56, 1) object-reference
                      datasets into #refs#; char as uint16; [] as MATLAB_empty; EMG per trial with
@@ -176,7 +179,7 @@ def trial_samples(tr, times):
     return np.nonzero((times >= tr["start"]) & (times <= tr["stop"]))[0]
 
 
-def write_trials_v5(trials, spikes, emg_t, emg):
+def write_trials_v5(trials, spikes, emg_t, emg, relative=False):
     dtype = [("spikes", object), ("start_time", object), ("stop_time", object), ("go_cue_time", object),
              ("reach_dir_deg", object), ("target", object), ("outcome", object), ("EMG", object), ("EMG_timestamps", object)]
     s = np.zeros((1, len(trials)), dtype=dtype)
@@ -185,9 +188,14 @@ def write_trials_v5(trials, spikes, emg_t, emg):
         for u, train in enumerate(spikes):
             cell[0, u] = train[(train >= tr["start"]) & (train <= tr["stop"])].reshape(-1, 1)
         idx = trial_samples(tr, emg_t)
-        s[0, k] = (cell, tr["start"], tr["stop"], np.zeros((0, 0)) if np.isnan(tr["go"]) else tr["go"],
-                   tr["dir"], tr["label"], tr["outcome"], emg[idx], emg_t[idx].reshape(-1, 1))
-    scipy.io.savemat(path("lab_trials_v5.mat"), {"trials": s, "unit_ids": np.array(UNIT_IDS, dtype=np.float64)},
+        zero = tr["start"] if relative else 0.0          # each trial on its own clock: 0 at its start
+        if relative:
+            for u in range(len(spikes)):
+                cell[0, u] = cell[0, u] - zero
+        s[0, k] = (cell, tr["start"] - zero, tr["stop"] - zero, np.zeros((0, 0)) if np.isnan(tr["go"]) else tr["go"] - zero,
+                   tr["dir"], tr["label"], tr["outcome"], emg[idx], emg_t[idx].reshape(-1, 1) - zero)
+    name = "lab_trials_relative_v5.mat" if relative else "lab_trials_v5.mat"
+    scipy.io.savemat(path(name), {"trials": s, "unit_ids": np.array(UNIT_IDS, dtype=np.float64)},
                      format="5", do_compression=True, oned_as="column")
 
 
@@ -334,6 +342,7 @@ if __name__ == "__main__":
     write_flat_npz(trials, spikes, emg, vel)
     write_flat_v5(trials, spikes, emg, vel)
     write_trials_v5(trials, spikes, emg_t, emg)
+    write_trials_v5(trials, spikes, emg_t, emg, relative=True)
     write_trials_v73(trials, spikes, emg_t, emg)
     write_nwb(trials, spikes, emg, vel)
     write_expected(trials, spikes, emg_t, emg)
