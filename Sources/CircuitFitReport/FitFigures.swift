@@ -120,7 +120,7 @@ enum FitFigures {
         let xAxis = PlotAxis.linear(label: "canonical correlation (ordered)", covering: [1, Double(cc.model.count)], maxTicks: cc.model.count)
         let yAxis = PlotAxis(label: "correlation", scale: .linear, lower: 0, upper: 1, ticks: stride(from: 0.0, through: 1.0, by: 0.2).map { AxisTick($0, ReportFormat.fixed($0, decimals: 1)) })
         var marks: [PlotMark] = []
-        let modelStyle = ColorPalette.seriesStyle(1)
+        let modelStyle = SeriesStyle(color: ColorPalette.okabeIto[0], marker: .circle)
         if let untrained = cc.untrained, !untrained.isEmpty {
             let u = SeriesStyle(color: ColorPalette.grey, dash: "5 4", marker: .square)
             marks.append(.line(x: Array(index.prefix(untrained.count)), y: untrained, style: u, markers: true))
