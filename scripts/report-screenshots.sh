@@ -70,7 +70,7 @@ PY
     rm -f "$base.size"
     if [[ -f "$base.pdf" ]] && command -v pdftoppm > /dev/null; then
       pdftoppm -png -r 150 -singlefile "$base.pdf" "$base-pdf"
-      pdfinfo "$base.pdf" | awk '/Page size/ {print FILENAME": "$0}' FILENAME="$base.pdf" >> "$OUT/pdf-sizes.txt"
+      echo "$(basename "$base").pdf: $(pdfinfo "$base.pdf" | grep 'Page size')" >> "$OUT/pdf-sizes.txt"
     fi
   done
 done

@@ -31,8 +31,16 @@ public struct SVGFigure: Sendable, Equatable {
     public var lettered: Bool
 
     public init(title: String, panels: [PlotPanel], columns: Int, legend: [LegendEntry], lettered: Bool = true) {
-        self.title = title; self.panels = panels; self.columns = max(1, columns); self.legend = legend
+        self.title = title; self.columns = max(1, columns); self.legend = legend
         self.lettered = lettered
+        // Panels of a row reserve the same title height, so their plot frames line up.
+        var aligned = panels
+        for start in stride(from: 0, to: panels.count, by: self.columns) {
+            let row = start..<min(start + self.columns, panels.count)
+            let lines = row.map { panels[$0].titleText.count }.max() ?? 0
+            for i in row { aligned[i].reservedTitleLines = lines }
+        }
+        self.panels = aligned
     }
 
     static var legendFont: Double { FigureLayout.legendFont }

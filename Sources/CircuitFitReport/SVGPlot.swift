@@ -85,6 +85,8 @@ public struct PlotPanel: Sendable, Equatable {
     public var height: Double
     /// A light background tint (e.g. for held-out conditions), nil = none.
     public var tint: String?
+    /// Title lines to reserve (a figure sets the most of its row, so frames line up).
+    public var reservedTitleLines: Int?
 
     public init(title: String? = nil, x: PlotAxis, y: PlotAxis, marks: [PlotMark], width: Double = 560, height: Double = 400, tint: String? = nil) {
         self.title = title; self.x = x; self.y = y; self.marks = marks; self.width = width; self.height = height; self.tint = tint
@@ -103,7 +105,7 @@ public struct PlotPanel: Sendable, Equatable {
         let left = 6 + Double(yLabelLines.count) * Self.labelFont * 1.2 + 8 + yTickWidth + 4 + Self.tickLength + Self.spineOffset
         let lastX = x.ticks.last.map { Draw.textWidth($0.label, size: Self.tickFont) / 2 } ?? 0
         let right = width - max(14, lastX + 3)
-        let titleLines = Double(titleText.count)
+        let titleLines = Double(max(titleText.count, reservedTitleLines ?? 0))
         let top = title == nil ? 14 : 12 + Self.titleFont * 1.25 * titleLines + 4
         let bottom = height - (Self.spineOffset + Self.tickLength + 5 + Self.tickFont + 8
             + Double(xLabelLines.count) * Self.labelFont * 1.2 + 2)
@@ -121,7 +123,7 @@ public struct PlotPanel: Sendable, Equatable {
     }
 
     /// The title, wrapped to at most two lines of the room right of the panel letter.
-    private var titleText: [String] {
+    var titleText: [String] {
         guard let title else { return [] }
         let room = width - titleLeft - Draw.textWidth("M", size: FigureLayout.letterFont, bold: true) - 24
         return Array(Draw.wrap(title, width: max(80, room), size: Self.titleFont).prefix(2))
