@@ -14,6 +14,8 @@ import PackageDescription
 //                         only target that links libhdf5
 //   CircuitFitReport      SVG figures and self-contained HTML reports (no science)
 //   CircuitFitCircuit     the ground-truth SOC circuit and its reaching dataset
+//   CircuitFitAudit       the mechanism audit of a model against the circuit: fixed points,
+//                         linearisations, transient amplification, DSA, perturbations, jPCA
 //   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files,
 //                         the report of one fit
 //   CircuitFitExperiment  the paper's experiment: plan, backends (local, Slurm), claims, report
@@ -27,7 +29,7 @@ let package = Package(
             name: "CircuitFit",
             targets: [
                 "CircuitFitCore", "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport",
-                "CircuitFitReport", "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment",
+                "CircuitFitReport", "CircuitFitCircuit", "CircuitFitAudit", "CircuitFitFitting", "CircuitFitExperiment",
             ]),
         .executable(name: "circuitfit", targets: ["circuitfit"]),
     ],
@@ -51,8 +53,11 @@ let package = Package(
         .target(name: "CircuitFitReport", dependencies: [core]),
         .target(name: "CircuitFitCircuit", dependencies: [core, "CircuitFitAnalysis"]),
         .target(
+            name: "CircuitFitAudit",
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitCircuit"]),
+        .target(
             name: "CircuitFitFitting",
-            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitReport"]),
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitReport", "CircuitFitAudit"]),
         .target(
             name: "CircuitFitExperiment",
             dependencies: [
@@ -63,7 +68,7 @@ let package = Package(
             name: "circuitfit",
             dependencies: [
                 core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport", "CircuitFitReport",
-                "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment",
+                "CircuitFitCircuit", "CircuitFitAudit", "CircuitFitFitting", "CircuitFitExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks (not part of the test suite): `scripts/bench.sh` runs them against PyTorch.
@@ -81,7 +86,7 @@ let package = Package(
             name: "CircuitFitTests",
             dependencies: [
                 core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport", "CircuitFitReport",
-                "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment", "CircuitFitTestSupport",
+                "CircuitFitCircuit", "CircuitFitAudit", "CircuitFitFitting", "CircuitFitExperiment", "CircuitFitTestSupport",
             ],
             exclude: ["Fixtures"]),
     ]
