@@ -10,12 +10,14 @@ import PackageDescription
 //                         file, errors, exit codes, version
 //   CircuitFitModel       the model RNN: forward and backward passes, the objective, Adam, the trainer
 //   CircuitFitAnalysis    metrics on populations: PCA, CCA, Procrustes, held-out-neuron R², Wilcoxon
-//   CircuitFitImport      recordings (NWB, MAT, NPZ) → datasets; the only target that links libhdf5
+//   CircuitFitImport      recordings (NWB, MAT, NPZ) → datasets, split-half reliability; the
+//                         only target that links libhdf5
 //   CircuitFitReport      SVG figures and self-contained HTML reports (no science)
 //   CircuitFitCircuit     the ground-truth SOC circuit and its reaching dataset
 //   CircuitFitAudit       the mechanism audit of a model against the circuit: fixed points,
 //                         linearisations, transient amplification, DSA, perturbations, jPCA
-//   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files
+//   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files,
+//                         the report of one fit
 //   CircuitFitExperiment  the paper's experiment: plan, backends (local, Slurm), claims, report
 //   circuitfit            the command-line program (options, dispatch, printing)
 let core: Target.Dependency = "CircuitFitCore"
@@ -47,7 +49,7 @@ let package = Package(
         .target(name: "CircuitFitCore", dependencies: ["COpenBLAS", "CZlib"]),
         .target(name: "CircuitFitModel", dependencies: [core]),
         .target(name: "CircuitFitAnalysis", dependencies: [core]),
-        .target(name: "CircuitFitImport", dependencies: [core, "CZlib", "CHDF5"]),
+        .target(name: "CircuitFitImport", dependencies: [core, "CircuitFitAnalysis", "CZlib", "CHDF5"]),
         .target(name: "CircuitFitReport", dependencies: [core]),
         .target(name: "CircuitFitCircuit", dependencies: [core, "CircuitFitAnalysis"]),
         .target(
@@ -55,7 +57,7 @@ let package = Package(
             dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitCircuit"]),
         .target(
             name: "CircuitFitFitting",
-            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitAudit"]),
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitReport", "CircuitFitAudit"]),
         .target(
             name: "CircuitFitExperiment",
             dependencies: [

@@ -7,7 +7,9 @@ import CircuitFitCircuit
 import CircuitFitFitting
 
 /// Turns an experiment's rows, claims and saved models into the `ExperimentReport` the HTML
-/// renderer draws: curves over M, claims, example traces, PC trajectories and spectra.
+/// renderer draws: curves over M (every seed's value, and the task-only fits as one reference),
+/// claims, the outputs of every held-out condition, the models' trajectories aligned to the
+/// circuit's, and spectra.
 public struct ExperimentReportBuilder {
     public var folder: ExperimentFolder
     public var rows: [ResultRow]
@@ -25,7 +27,8 @@ public struct ExperimentReportBuilder {
         ("CCA mean (top 10)", { $0.metrics.ccaMean }, { $0.metrics.untrained?.ccaMean }, .higherIsBetter, .linear),
         ("Procrustes angular distance (rad)", { $0.metrics.procrustesAngularDistance }, { $0.metrics.untrained?.procrustesAngularDistance }, .lowerIsBetter, .linear),
         ("held-out-neuron R²", { $0.metrics.heldoutNeuronR2 }, { $0.metrics.untrained?.heldoutNeuronR2 }, .higherIsBetter, .linear),
-        ("output NMSE, held-out conditions", { $0.metrics.outputNMSEHeldout }, { $0.metrics.untrained?.outputNMSEHeldout }, .lowerIsBetter, .log),
+        // Linear: the finding (a small change in a small error) lives in a narrow range.
+        ("output NMSE, held-out conditions", { $0.metrics.outputNMSEHeldout }, { $0.metrics.untrained?.outputNMSEHeldout }, .lowerIsBetter, .linear),
     ] }
 
     public func build(created: String) -> ExperimentReport {
@@ -35,20 +38,29 @@ public struct ExperimentReportBuilder {
         var metrics: [MetricInfo] = []
         for (title, value, floor, direction, scale) in Self.plotted {
             var armFloors: [ArmFloor] = []
+            var taskOnly: [TaskOnlyReference] = []
             for arm in arms {
                 let armRows = rows.filter { $0.arm == arm }
                 let f = median(armRows.compactMap(floor))
                 if f.isFinite { armFloors.append(ArmFloor(arm: arm.rawValue, value: f)) }
-                for lambda in cfg.lambdas {
+                // Task-only fits (λ = 0) do not depend on M: one reference over all of them.
+                let taskRows = armRows.filter { $0.lambda == 0 }
+                let taskValues = taskRows.compactMap(value).filter(\.isFinite)
+                if let s = try? SampleSummary(taskValues) {
+                    taskOnly.append(TaskOnlyReference(arm: arm.rawValue, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile,
+                                                      fits: Set(taskRows.map(\.seed)).count, values: s.count))
+                }
+                for lambda in cfg.lambdas where lambda != 0 {
                     let points: [CurvePoint] = cfg.recordCounts.sorted().compactMap { m in
-                        let v = armRows.filter { $0.lambda == lambda && $0.record == m }.compactMap(value).filter(\.isFinite)
+                        let cell = armRows.filter { $0.lambda == lambda && $0.record == m }.sorted { $0.seed < $1.seed }
+                        let v = cell.compactMap(value).filter(\.isFinite)
                         guard let s = try? SampleSummary(v) else { return nil }
-                        return CurvePoint(recorded: m, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile, seeds: s.count)
+                        return CurvePoint(recorded: m, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile, seeds: s.count, values: v)
                     }
                     if !points.isEmpty { curves.append(SimilarityCurve(arm: arm.rawValue, lambda: lambda, metric: title, points: points)) }
                 }
             }
-            metrics.append(MetricInfo(metric: title, untrainedFloor: armFloors.first?.value, armFloors: armFloors, direction: direction, scale: scale))
+            metrics.append(MetricInfo(metric: title, untrainedFloor: armFloors.first?.value, armFloors: armFloors, direction: direction, scale: scale, taskOnly: taskOnly))
         }
         let claimRows = claims.map { c in
             ClaimResult(
@@ -67,13 +79,13 @@ public struct ExperimentReportBuilder {
         if notConverged > 0 {
             notes.append("\(notConverged) of \(rows.count) result rows come from fits that did not meet the convergence criterion; the claims leave them out (see Convergence of the fits).")
         }
-        let examples = (try? exampleFigures()) ?? ExampleFigures(traces: [], trajectories: [], spectra: [], note: "example figures unavailable")
+        let examples = (try? exampleFigures()) ?? ExampleFigures(traces: [], overlays: [], spectra: [], note: "example figures unavailable")
         if let note = examples.note { notes.append(note) }
         return ExperimentReport(
             title: "CircuitFit experiment: RNNs trained on outputs and sparse recordings",
             created: created, wallTimeSeconds: wallTimeSeconds, configuration: configurationEntries(),
             commandLine: commandLine, curves: curves, metrics: metrics, claims: claimRows,
-            traces: examples.traces, trajectories: examples.trajectories, spectra: examples.spectra, notes: notes,
+            traces: examples.traces, overlays: examples.overlays, spectra: examples.spectra, notes: notes,
             convergence: convergenceShares())
     }
 
@@ -114,13 +126,13 @@ public struct ExperimentReportBuilder {
         return out
     }
 
-    struct ExampleFigures { var traces: [OutputTraces]; var trajectories: [TrajectorySet]; var spectra: [EigenvalueSpectrum]; var note: String? }
+    struct ExampleFigures { var traces: [OutputTraces]; var overlays: [TrajectoryOverlay]; var spectra: [EigenvalueSpectrum]; var note: String? }
 
     /// Traces, trajectories and spectra of the first seed's networks: the task-only fit and the
     /// λ > 0 fit at the M closest to 20, in the first arm.
     func exampleFigures() throws -> ExampleFigures {
         let cfg = folder.config
-        guard let seed = cfg.seeds.first, let arm = cfg.arms.first else { return ExampleFigures(traces: [], trajectories: [], spectra: [], note: nil) }
+        guard let seed = cfg.seeds.first, let arm = cfg.arms.first else { return ExampleFigures(traces: [], overlays: [], spectra: [], note: nil) }
         let dataset = try ReachDataset.read(from: folder.datasetURL(seed: seed))
         let units = cfg.units.filter { $0.seed == seed && $0.arm == arm }
         let taskOnly = units.first { $0.lambda == 0 }
@@ -131,61 +143,64 @@ public struct ExperimentReportBuilder {
             let url = folder.fitFolder(unit).appendingPathComponent("model.npz")
             if let m = try? SavedModel.read(from: url) { models.append((label, m)) }
         }
-        guard !models.isEmpty else { return ExampleFigures(traces: [], trajectories: [], spectra: [], note: "no saved models for the example figures yet") }
+        guard !models.isEmpty else { return ExampleFigures(traces: [], overlays: [], spectra: [], note: "no saved models for the example figures yet") }
         let sims = try models.map { ($0.0, try simulate(spec: $0.1.spec, parameters: $0.1.parameters, inputs: dataset.inputs)) }
 
-        // Output traces on the first held-out condition (or the first condition).
-        let c = dataset.heldOutConditions.first ?? 0
-        let times = (0..<dataset.steps).map { Double($0) * dataset.dtMs }
-        let muscles = (0..<dataset.outputCount).map { k in
-            MuscleTrace(
-                name: "muscle \(k + 1)", target: (0..<dataset.steps).map { dataset.targets[c, $0, k] },
-                outputs: sims.map { sim in LabelledSeries(label: sim.0, values: (0..<dataset.steps).map { t in Double(sim.1.outputs[c, t, k]) }) })
+        // Output traces on every held-out condition (or the first condition), both models.
+        let times = (0..<dataset.steps).map { (Double($0) + 0.5 - Double(dataset.goIndex)) * dataset.dtMs }
+        let shownConditions = dataset.heldOutConditions.isEmpty ? [0] : dataset.heldOutConditions
+        let traces = shownConditions.map { c -> OutputTraces in
+            let muscles = (0..<dataset.outputCount).map { k in
+                MuscleTrace(
+                    name: "muscle \(k + 1)", target: (0..<dataset.steps).map { dataset.targets[c, $0, k] },
+                    outputs: sims.map { sim in LabelledSeries(label: sim.0, values: (0..<dataset.steps).map { t in Double(sim.1.outputs[c, t, k]) }) })
+            }
+            let angle = dataset.angles[c].isFinite ? "θ = " + String(format: "%.1f", dataset.angles[c] * 180 / .pi) + "°" : "condition \(c)"
+            return OutputTraces(condition: angle, timesMs: times, goTimeMs: 0, valueLabel: "muscle output (a.u.)", muscles: muscles)
         }
-        let angle = dataset.angles[c].isFinite ? " (reach angle \(fmt(dataset.angles[c] * 180 / .pi))°)" : ""
-        let traces = [OutputTraces(condition: "held-out condition \(c)\(angle), seed \(seed), \(arm.rawValue) arm", timesMs: times, goTimeMs: Double(dataset.goIndex) * dataset.dtMs, valueLabel: "muscle activity (a.u.)", muscles: muscles)]
 
-        // Top-3 PC trajectories: the circuit and the λ > 0 model (or the only one).
-        var trajectories: [TrajectorySet] = []
+        // Each model's trajectories aligned to the circuit's (fitted on the training conditions).
+        var overlays: [TrajectoryOverlay] = []
         if let population = dataset.neuralData {
-            trajectories.append(try pcTrajectories(population, label: dataset.rates != nil ? "circuit (\(population.d2) neurons)" : "recorded neurons", unit: "Hz", dataset: dataset))
+            let label = dataset.rates != nil ? "circuit (\(population.d2) neurons)" : "recorded neurons (\(population.d2))"
+            for (name, sim) in sims {
+                guard let aligned = try? TrajectoryAlignment().align(model: sim.rates.asDouble, reference: population, fit: dataset.trainingConditions, heldOut: dataset.heldOutConditions) else { continue }
+                overlays.append(TrajectoryOverlay(
+                    label: name, reference: label, unit: "Hz",
+                    alignment: "the model's top \(aligned.components) PC scores scaled to the circuit's total variance and rotated onto its top \(aligned.components) PC scores (orthogonal Procrustes), fitted on the training conditions; models of seed \(seed), \(arm.rawValue) arm",
+                    alignedR2Train: aligned.r2Fit, alignedR2HeldOut: aligned.r2HeldOut, varianceExplained: aligned.varianceExplained,
+                    conditions: (0..<dataset.conditions).map { c in
+                        OverlayCondition(
+                            angle: dataset.angles[c].isFinite ? dataset.angles[c] : 2 * .pi * Double(c) / Double(dataset.conditions),
+                            heldOut: !dataset.isTraining[c],
+                            reference: (0..<dataset.steps).map { PCPoint(aligned.reference[c, $0, 0], aligned.reference[c, $0, 1], aligned.reference[c, $0, 2]) },
+                            model: (0..<dataset.steps).map { PCPoint(aligned.model[c, $0, 0], aligned.model[c, $0, 1], aligned.model[c, $0, 2]) })
+                    }))
+            }
         }
-        let shown = sims.last!
-        trajectories.append(try pcTrajectories(shown.1.rates.asDouble, label: "model, \(shown.0)", unit: "a.u. (tanh rates)", dataset: dataset))
 
-        // Spectra of the linearisations at baseline: circuit W − I (1/τ_circuit), model J − I (1/τ_model).
+        // Spectra of the linearisations at baseline, in 1/s: circuit (W − I)/τ_circuit, model
+        // (J − I)/τ_model, so that the shared axes compare like with like.
         var spectra: [EigenvalueSpectrum] = []
         let circuitURL = folder.datasetURL(seed: seed).deletingLastPathComponent().appendingPathComponent("circuit.npz")
         if let circuit = try? NPZArchive.read(from: circuitURL), let w = try? circuit.matrix("W") {
-            spectra.append(try spectrum(w, label: "circuit W − I"))
+            let tau = (try? circuit.scalar("tau_ms")) ?? 200
+            spectra.append(try spectrum(w, label: "circuit: (W − I)/τ, τ = \(fmt(tau)) ms", tauMs: tau))
         }
         for (label, model) in models {
             let h = model.spec.hidden
-            spectra.append(try spectrum(Matrix(rows: h, cols: h, data: model.parameters[.J].map(Double.init)), label: "model J − I, \(label)"))
+            spectra.append(try spectrum(Matrix(rows: h, cols: h, data: model.parameters[.J].map(Double.init)), label: "model \(label): (J − I)/τ, τ = \(fmt(model.spec.tauMs)) ms", tauMs: model.spec.tauMs))
         }
-        return ExampleFigures(traces: traces, trajectories: trajectories, spectra: spectra, note: nil)
+        return ExampleFigures(traces: traces, overlays: overlays, spectra: spectra, note: nil)
     }
 
-    func pcTrajectories(_ rates: Array3<Double>, label: String, unit: String, dataset: ReachDataset) throws -> TrajectorySet {
-        let all = Array(0..<rates.d0)
-        let x = try stackConditions(rates, conditions: all)
-        let pca = try PCA(components: 3).fit(x)
-        let scores = try pca.transform(x)
-        let t = rates.d1
-        let conditions = all.map { c in
-            ConditionTrajectory(
-                angle: dataset.angles[c].isFinite ? dataset.angles[c] : 2 * .pi * Double(c) / Double(rates.d0),
-                heldOut: !dataset.isTraining[c],
-                points: (0..<t).map { s in PCPoint(scores[c * t + s, 0], scores[c * t + s, min(1, scores.cols - 1)], scores[c * t + s, min(2, scores.cols - 1)]) })
-        }
-        return TrajectorySet(label: label, unit: unit, varianceExplained: pca.explainedVarianceRatio, conditions: conditions)
-    }
-
-    func spectrum(_ w: Matrix<Double>, label: String) throws -> EigenvalueSpectrum {
+    /// The eigenvalues of (w − I)/τ in 1/s.
+    func spectrum(_ w: Matrix<Double>, label: String, tauMs: Double) throws -> EigenvalueSpectrum {
         var a = w
         for i in 0..<a.rows { a[i, i] -= 1 }
         let e = try Eigendecomposition(a, vectors: false)
-        return EigenvalueSpectrum(label: label, unit: label.hasPrefix("circuit") ? "1/τ (τ = circuit time constant)" : "1/τ (τ = model time constant)", eigenvalues: zip(e.real, e.imaginary).map { ComplexValue($0, $1) })
+        let perSecond = 1000 / tauMs
+        return EigenvalueSpectrum(label: label, unit: "1/s", eigenvalues: zip(e.real, e.imaginary).map { ComplexValue($0 * perSecond, $1 * perSecond) })
     }
 }
 

@@ -7,9 +7,8 @@ import CircuitFitAnalysis
 /// `config.json`, and while it runs `checkpoint.npz`.
 public enum FitOutputs {
     /// Every name a fit's output folder may hold.
-    public static let fileNames: Set<String> = ["model.npz", "metrics.json", "history.csv", "config.json", "checkpoint.npz"]
+    public static let fileNames: Set<String> = ["model.npz", "metrics.json", "history.csv", "config.json", "checkpoint.npz", "report.html"]
 
-    /// history.csv: one row per iteration.
     /// history.csv: one row per iteration; `evaluations` counts loss-and-gradient evaluations so
     /// far, `relative_change` is the convergence criterion's (empty before its window is full).
     public static func historyCSV(_ history: [HistoryEntry]) -> String {

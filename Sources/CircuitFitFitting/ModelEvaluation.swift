@@ -47,6 +47,15 @@ public struct FitMetrics: Codable, Equatable, Sendable {
     public var convergence: ConvergenceReport? = nil
     /// Every key is written, absent and non-finite values as null, so scripts can rely on the
     /// keys and every JSON reader can read the file.
+    /// The recorded-neuron fit and the held-out-neuron R² beside their noise ceilings, from the
+    /// dataset's split-half PSTHs (an imported dataset of condition averages; nil otherwise, and
+    /// with a reference population, whose rates have no trial noise).
+    public var noiseCeiling: NoiseCeilingMetrics?
+    /// Input channels active in some held-out condition but in no condition the fit was trained
+    /// on (a one-hot of the condition): for those conditions the held-out score measures nothing
+    /// the network could have learned. Empty when every held-out input was seen in training.
+    public var unseenInputChannels: [Int]?
+    /// Every key is written, absent values as null, so scripts can rely on the keys.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(population, forKey: .population)
@@ -71,6 +80,11 @@ public struct FitMetrics: Codable, Equatable, Sendable {
         try c.encodeFinite(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
         try c.encode(converged, forKey: .converged)
         try c.encode(convergence, forKey: .convergence)
+        try c.encode(ccaMeanRelative, forKey: .ccaMeanRelative)
+        try c.encode(procrustesAngularRelative, forKey: .procrustesAngularRelative)
+        try c.encode(heldoutNeuronR2Relative, forKey: .heldoutNeuronR2Relative)
+        try c.encode(noiseCeiling, forKey: .noiseCeiling)
+        try c.encode(unseenInputChannels, forKey: .unseenInputChannels)
     }
 
 
@@ -97,7 +111,91 @@ public struct FitMetrics: Codable, Equatable, Sendable {
         case heldoutNeuronR2Relative = "heldout_neuron_r2_relative"
         case converged
         case convergence
+        case noiseCeiling = "noise_ceiling"
+        case unseenInputChannels = "unseen_input_channels"
     }
+}
+
+/// The fits beside what trial-to-trial noise allows (`SplitHalfReliability`): R² of the recorded
+/// neurons (training conditions, each neuron's own fit) and of the held-out neurons (held-out
+/// conditions, the ridge map of `heldout_neuron_r2`), each with its ceiling — the R² a model
+/// predicting the true rates exactly would expect — and the score divided by it.
+public struct NoiseCeilingMetrics: Codable, Equatable, Sendable {
+    /// Pooled R² of the recorded units against their recordings on the training conditions
+    /// (1 − recorded_nmse_train), its ceiling and the ratio. A fit can exceed its ceiling by
+    /// fitting the noise of the very samples it was trained on.
+    public var recordedR2Train: Double?
+    public var recordedR2CeilingTrain: Double?
+    public var recordedR2NormalizedTrain: Double?
+    /// Pooled held-out-neuron R² (held-out conditions), its ceiling Σρ_j SST_j / Σ SST_j, and
+    /// R² / ceiling.
+    public var heldoutNeuronR2: Double?
+    public var heldoutNeuronR2Ceiling: Double?
+    public var heldoutNeuronR2Normalized: Double?
+    /// Neurons whose ceiling on the scored samples is below `unreliableBelow` (or undefined).
+    public var unreliableBelow: Double
+    public var neurons: [NeuronCeiling]
+
+    enum CodingKeys: String, CodingKey {
+        case recordedR2Train = "recorded_r2_train"
+        case recordedR2CeilingTrain = "recorded_r2_ceiling_train"
+        case recordedR2NormalizedTrain = "recorded_r2_normalized_train"
+        case heldoutNeuronR2 = "heldout_neuron_r2"
+        case heldoutNeuronR2Ceiling = "heldout_neuron_r2_ceiling"
+        case heldoutNeuronR2Normalized = "heldout_neuron_r2_normalized"
+        case unreliableBelow = "unreliable_below"
+        case neurons
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(recordedR2Train, forKey: .recordedR2Train)
+        try c.encode(recordedR2CeilingTrain, forKey: .recordedR2CeilingTrain)
+        try c.encode(recordedR2NormalizedTrain, forKey: .recordedR2NormalizedTrain)
+        try c.encode(heldoutNeuronR2, forKey: .heldoutNeuronR2)
+        try c.encode(heldoutNeuronR2Ceiling, forKey: .heldoutNeuronR2Ceiling)
+        try c.encode(heldoutNeuronR2Normalized, forKey: .heldoutNeuronR2Normalized)
+        try c.encode(unreliableBelow, forKey: .unreliableBelow)
+        try c.encode(neurons, forKey: .neurons)
+    }
+}
+
+/// One neuron's score beside its ceiling.
+public struct NeuronCeiling: Codable, Equatable, Sendable {
+    public enum Role: String, Codable, Sendable { case recorded, heldout }
+    /// Index into the dataset's neurons (`recorded`'s last axis) and the unit id.
+    public var neuron: Int
+    public var id: Int?
+    public var role: Role
+    /// R² on the scored samples (recorded: training conditions; held out: held-out conditions).
+    public var r2: Double?
+    /// Split-half reliability on those samples: the R² ceiling.
+    public var ceiling: Double?
+    public var unreliable: Bool
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(neuron, forKey: .neuron)
+        try c.encode(id, forKey: .id)
+        try c.encode(role, forKey: .role)
+        try c.encode(r2, forKey: .r2)
+        try c.encode(ceiling, forKey: .ceiling)
+        try c.encode(unreliable, forKey: .unreliable)
+    }
+}
+
+/// Input channels active (non-zero) in some of `heldOut` conditions but in none of `training`.
+public func unseenInputChannels(dataset: ReachDataset, training: [Int], heldOut: [Int]) -> [Int] {
+    func active(_ conditions: [Int], _ channel: Int) -> Bool {
+        conditions.contains { c in (0..<dataset.steps).contains { dataset.inputs[c, $0, channel] != 0 } }
+    }
+    return (0..<dataset.inputCount).filter { active(heldOut, $0) && !active(training, $0) }
+}
+
+/// "warning: …" text for unseen input channels, or nil when there are none.
+public func unseenInputWarning(_ channels: [Int]) -> String? {
+    guard !channels.isEmpty else { return nil }
+    return "the inputs of the held-out conditions use input channel\(channels.count == 1 ? "" : "s") \(channels.map(String.init).joined(separator: ", ")), never active in the conditions the fit was trained on (a one-hot of the condition): the held-out-condition score measures nothing the network could have learned; import with --inputs angle (or --input-column) so every condition's inputs are ones the network can generalise over"
 }
 
 /// Metrics of the untrained network, the floor every similarity is reported against.
@@ -259,6 +357,9 @@ public func evaluateModel(
     }
 
     let excludedNMSE = split.excluded.isEmpty ? nil : try normalizedMSE(predicted: outputs, target: dataset.targets, conditions: split.excluded)
+    let ceiling = reference == nil ? noiseCeilingMetrics(
+        dataset: dataset, spec: spec, parameters: parameters, rates: rates, recording: recording,
+        trainC: trainC, heldC: heldC, unrecorded: unrecorded, heldOutR2: trained.r2) : nil
     return FitMetrics(
         population: reference != nil ? "reference" : dataset.rates != nil ? "circuit" : "recorded", populationNeurons: population.d2,
         recordedNeurons: recording.neurons.count, heldoutNeurons: scoredNeurons.count,
@@ -275,7 +376,71 @@ public func evaluateModel(
         heldoutNeuronR2Relative: baseline.flatMap { b in
             guard let t = trained.r2?.pooledR2, let f = b.heldoutNeuronR2 else { return nil }
             return relativeToFloor(t, floor: f)
-        })
+        },
+        noiseCeiling: ceiling,
+        unseenInputChannels: heldC.isEmpty ? nil : unseenInputChannels(dataset: dataset, training: trainC, heldOut: heldC))
+}
+
+/// The noise ceilings of the recorded-neuron fit and of the held-out-neuron R², from the
+/// dataset's split-half PSTHs; nil without them.
+func noiseCeilingMetrics(
+    dataset: ReachDataset, spec: RNNSpec, parameters: RNNParameters, rates: Array3<Double>, recording: RecordingInfo,
+    trainC: [Int], heldC: [Int], unrecorded: [Int], heldOutR2: HeldOutR2Result?
+) -> NoiseCeilingMetrics? {
+    guard let a = dataset.recordedHalfA, let b = dataset.recordedHalfB, let data = dataset.recorded else { return nil }
+    let threshold = SplitHalfReliability.unreliableBelow
+    func sst(_ n: Int, _ conditions: [Int]) -> Double {
+        let values = conditions.flatMap { c in (0..<data.d1).map { data[c, $0, n] } }.filter { !$0.isNaN }
+        let mean = values.reduce(0, +) / Double(max(1, values.count))
+        return values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+    }
+    func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+    func ratio(_ score: Double?, _ ceiling: Double?) -> Double? {
+        guard let score, let ceiling, ceiling > 0 else { return nil }
+        return score / ceiling
+    }
+    var neurons: [NeuronCeiling] = []
+    // Recorded neurons: each fitted unit against its recording on the training conditions.
+    var recordedR2: Double? = nil, recordedCeiling: Double? = nil
+    if !recording.neurons.isEmpty && spec.recorded == recording.neurons.count && !trainC.isEmpty {
+        let rho = SplitHalfReliability.perNeuron(halfA: a, halfB: b, conditions: trainC, neurons: recording.neurons)
+        var sse = 0.0, total = 0.0, weights: [Double] = []
+        for (m, n) in recording.neurons.enumerated() {
+            var e = 0.0, values: [Double] = []
+            for c in trainC {
+                for t in 0..<data.d1 where !data[c, t, n].isNaN {
+                    let y = (data[c, t, n] - recording.offset[m]) / recording.scale[m]
+                    let p = predictedRecorded(spec: spec, parameters: parameters, rates: rates, c: c, t: t, m: m)
+                    e += (p - y) * (p - y)
+                    values.append(y)
+                }
+            }
+            let mean = values.reduce(0, +) / Double(max(1, values.count))
+            let st = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            sse += e; total += st; weights.append(st)
+            neurons.append(NeuronCeiling(
+                neuron: n, id: dataset.neuronIDs?[n], role: .recorded, r2: st > 0 ? 1 - e / st : nil,
+                ceiling: finite(rho[m]), unreliable: !(rho[m] >= threshold)))
+        }
+        recordedR2 = total > 0 ? 1 - sse / total : nil
+        recordedCeiling = finite(SplitHalfReliability.pooledCeiling(rho: rho, sst: weights))
+    }
+    // Held-out neurons: the ridge map's R² on the held-out conditions.
+    var heldR2: Double? = nil, heldCeiling: Double? = nil
+    if !heldC.isEmpty && !unrecorded.isEmpty {
+        let rho = SplitHalfReliability.perNeuron(halfA: a, halfB: b, conditions: heldC, neurons: unrecorded)
+        for (j, n) in unrecorded.enumerated() {
+            neurons.append(NeuronCeiling(
+                neuron: n, id: dataset.neuronIDs?[n], role: .heldout, r2: heldOutR2.flatMap { finite($0.neuronR2[j]) },
+                ceiling: finite(rho[j]), unreliable: !(rho[j] >= threshold)))
+        }
+        heldR2 = heldOutR2?.pooledR2
+        heldCeiling = finite(SplitHalfReliability.pooledCeiling(rho: rho, sst: unrecorded.map { sst($0, heldC) }))
+    }
+    return NoiseCeilingMetrics(
+        recordedR2Train: recordedR2, recordedR2CeilingTrain: recordedCeiling, recordedR2NormalizedTrain: ratio(recordedR2, recordedCeiling),
+        heldoutNeuronR2: heldR2, heldoutNeuronR2Ceiling: heldCeiling, heldoutNeuronR2Normalized: ratio(heldR2, heldCeiling),
+        unreliableBelow: threshold, neurons: neurons)
 }
 
 /// Whether `array[·, ·, channel]` takes more than one value on the steps of `conditions` (NaN ignored).

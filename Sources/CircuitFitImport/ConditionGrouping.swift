@@ -36,14 +36,20 @@ struct ConditionGrouping {
             sortedKeys = distinct.map(Self.label(of:))
             for value in distinct { numericValue[Self.label(of: value)] = value }
         case .strings(let strings):
-            keys = strings
-            sortedKeys = Set(strings).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            keys = strings.map { $0.isEmpty ? nil : $0 }
+            sortedKeys = Set(strings.filter { !$0.isEmpty }).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
             sortedColumnLabels = sortedKeys
         case .unsupported(let reason):
             throw CircuitFitError("\(file): trials column '\(column)' cannot be used: \(reason)")
         }
 
-        labels = sortedKeys
+        let selection = try TrialSelection(table: table, options: options, file: file)
+        let ids = table.ids
+        func exclude(_ trial: Int, _ reason: String) { excluded.append(.init(trial: trial, id: ids[trial], reason: reason)) }
+
+        // Conditions: those of the trials the selection keeps (a filter may remove whole ones).
+        let selectedKeys = Set(keys.indices.compactMap { selection.reasons[$0] == nil ? keys[$0] : nil })
+        labels = sortedKeys.filter { selectedKeys.contains($0) }
         if !options.conditions.isEmpty {
             labels = try options.conditions.map { try Self.match($0, among: sortedKeys, numeric: isNumeric, column: column, file: file) }
             if let repeated = labels.first(where: { label in labels.filter { $0 == label }.count > 1 }) {
@@ -53,22 +59,27 @@ struct ConditionGrouping {
         let position = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         trials = Array(repeating: [], count: labels.count)
         for (trial, key) in keys.enumerated() {
+            if let reason = selection.reasons[trial] {
+                exclude(trial, reason)
+                continue
+            }
             guard let key else {
-                excluded.append(.init(trial: trial, reason: "\(column) is NaN"))
+                exclude(trial, isNumeric ? "\(column) is NaN" : "\(column) is empty")
                 continue
             }
             guard let condition = position[key] else {
-                excluded.append(.init(trial: trial, reason: "condition '\(key)' not selected"))
+                exclude(trial, "condition '\(key)' not selected")
                 continue
             }
             guard eventsS[trial].isFinite else {
-                excluded.append(.init(trial: trial, reason: "\(options.alignTo) is \(eventsS[trial])"))
+                exclude(trial, "\(options.alignTo) is \(eventsS[trial])")
                 continue
             }
             trials[condition].append(trial)
         }
         if let empty = trials.firstIndex(where: \.isEmpty) {
-            throw CircuitFitError("\(file): condition '\(labels[empty])' (column '\(column)') has no trials with a finite \(options.alignTo); conditions: \(labels.joined(separator: ", "))")
+            let selected = options.filters.isEmpty && options.keepTrials.isEmpty && options.dropTrials.isEmpty ? "" : " left by the trial selection"
+            throw CircuitFitError("\(file): condition '\(labels[empty])' (column '\(column)') has no trials\(selected) with a finite \(options.alignTo); conditions: \(labels.joined(separator: ", ")) (choose conditions with --config's \"conditions\")")
         }
         guard !labels.isEmpty else {
             throw CircuitFitError("\(file): the trials table (\(table.location)) has no trials with a condition in column '\(column)'")
@@ -79,20 +90,32 @@ struct ConditionGrouping {
         }
     }
 
-    /// Every used trial's window must lie within its start_time…stop_time (1 ns slack).
+    /// Every used trial's window must lie within its start_time…stop_time (1 ns slack); the error
+    /// names every trial that fails and the ways out.
     private func checkWindows(table: TrialTable, options: ImportOptions, file: String) throws {
         let starts = try table.numbers("start_time", in: file, purpose: "trial start, s")
         let stops = try table.numbers("stop_time", in: file, purpose: "trial stop, s")
+        var offenders: [(id: Int, text: String)] = []
         for trial in trials.joined().sorted() {
             let event = eventsS[trial]
             let from = event + options.windowStartMs / 1000, to = event + options.windowEndMs / 1000
-            guard starts[trial].isFinite, stops[trial].isFinite else {
-                throw CircuitFitError("\(file): trial \(trial) has start_time \(starts[trial]) s and stop_time \(stops[trial]) s, expected finite times")
-            }
-            if from < starts[trial] - 1e-9 || to > stops[trial] + 1e-9 {
-                throw CircuitFitError("\(file): trial \(trial) runs \(starts[trial])…\(stops[trial]) s, but the window \(options.windowStartMs)…\(options.windowEndMs) ms around \(options.alignTo) = \(event) s covers \(from)…\(to) s, outside the trial (shrink the window, or allow windows outside trials)")
+            let id = table.ids[trial]
+            if !starts[trial].isFinite || !stops[trial].isFinite {
+                offenders.append((id, "trial \(id): start_time \(starts[trial]) s, stop_time \(stops[trial]) s"))
+            } else if from < starts[trial] - 1e-9 || to > stops[trial] + 1e-9 {
+                offenders.append((id, "trial \(id) runs \(Self.seconds(starts[trial]))…\(Self.seconds(stops[trial])) s, window \(Self.seconds(from))…\(Self.seconds(to)) s"))
             }
         }
+        guard !offenders.isEmpty else { return }
+        let used = trials.joined().count
+        let shown = offenders.prefix(12).map(\.text).joined(separator: "; ")
+        let more = offenders.count > 12 ? "; and \(offenders.count - 12) more" : ""
+        let ids = offenders.prefix(200).map { String($0.id) }.joined(separator: ",") + (offenders.count > 200 ? ",…" : "")
+        throw CircuitFitError("\(file): \(offenders.count) of \(used) trials have a window (\(options.windowStartMs)…\(options.windowEndMs) ms around \(options.alignTo)) reaching outside their start_time…stop_time: \(shown)\(more). Shrink --window-ms, leave them out with --drop-trials \(ids), or use them as recorded with --allow-outside-trials")
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value.isFinite ? String(format: "%.3f", value) : "\(value)"
     }
 
     /// A numeric label as text: whole numbers without a decimal point ("2"), others in full.

@@ -10,8 +10,8 @@ import Glibc
 /// damaged"), never a signal that kills the command.
 ///
 /// The child is the same program: `executable` run with `arguments` + `FILE --result FOLDER
-/// [--behavior NAME]…` (the CLI's hidden `hdf5-read` command), which calls
-/// `RecordingImporter.readRecording` in its own process and writes the recording into FOLDER
+/// --options FILE` (the CLI's hidden `hdf5-read` command; FILE the import options as JSON), which
+/// calls `RecordingImporter.readRecording` in its own process and writes the recording into FOLDER
 /// (`RecordingArchive`). Exit 0: the parent reads it back (bit-exact); exit 1: the child's
 /// `error: …` line becomes the error; a signal, or no answer within `timeoutSeconds`, becomes the
 /// error above.
@@ -36,7 +36,7 @@ public struct HDF5Isolation: Sendable {
     }
 
     /// The recording at `url`, read by the child.
-    public func readRecording(url: URL, behavior: [String]) throws -> Recording {
+    public func readRecording(url: URL, options: ImportOptions) throws -> Recording {
         let fm = FileManager.default
         let folder = fm.temporaryDirectory.appendingPathComponent("circuitfit-hdf5-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         do { try fm.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
@@ -46,10 +46,12 @@ public struct HDF5Isolation: Sendable {
         let errors = folder.appendingPathComponent("stderr")
         _ = fm.createFile(atPath: errors.path, contents: nil)
         let errorHandle = try FileHandle(forWritingTo: errors)
+        let optionsFile = folder.appendingPathComponent("options.json")
+        try JSONEncoder().encode(options).write(to: optionsFile)
 
         let child = Process()
         child.executableURL = executable
-        child.arguments = arguments + [url.path, "--result", folder.path] + behavior.flatMap { ["--behavior", $0] }
+        child.arguments = arguments + [url.path, "--result", folder.path, "--options", optionsFile.path]
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"   // a crash is expected, not a bug to trace
         environment["OPENBLAS_NUM_THREADS"] = "1"     // the child does no linear algebra
@@ -92,8 +94,12 @@ public struct HDF5Isolation: Sendable {
     }
 
     /// The child's side: reads the recording in this process and writes it into `folder`.
-    public static func childMain(file: URL, behavior: [String], result folder: URL) throws {
-        let recording = try RecordingImporter.readRecording(url: file, behavior: behavior)
+    public static func childMain(file: URL, options optionsFile: URL, result folder: URL) throws {
+        let options: ImportOptions
+        do { options = try JSONDecoder().decode(ImportOptions.self, from: Data(contentsOf: optionsFile)) } catch {
+            throw CircuitFitError("\(optionsFile.path): unreadable import options (\(error))")
+        }
+        let recording = try RecordingImporter.readRecording(url: file, options: options)
         try RecordingArchive.write(recording, to: folder)
     }
 

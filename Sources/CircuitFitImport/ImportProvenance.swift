@@ -18,10 +18,27 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
         public var targetChannels: [Int]
     }
 
+    /// A neuron left out because its split-half reliability was below `minReliability`.
+    public struct DroppedNeuron: Codable, Equatable, Sendable {
+        public var unitID: Int
+        /// nil when undefined (no variance, or no condition with two trials).
+        public var reliability: Double?
+    }
+
+    /// One candidate of the automatic smoothing width.
+    public struct SmoothingCandidate: Codable, Equatable, Sendable {
+        public var sdMs: Double
+        /// Mean squared error (Hz²) of predicting one half of the trials' unsmoothed PSTH from
+        /// the other half's smoothed one.
+        public var crossValidationMSE: Double
+    }
+
     /// A trial left out, and why.
     public struct ExcludedTrial: Codable, Equatable, Sendable {
         /// Row of the trials table (0-based).
         public var trial: Int
+        /// The trial's id (NWB trials `id`, `trials_id`, a struct's `id` field, else the row).
+        public var id: Int
         public var reason: String
     }
 
@@ -29,6 +46,8 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
     /// The recording's path and format ("NWB 2.x", "MAT v5", "MAT v7.3", "NPZ").
     public var source: String
     public var format: String
+    /// How the file laid out the recording ("flat named arrays …", "struct array 'trials' …").
+    public var layout: String
     public var options: ImportOptions
 
     /// Unit ids, in the order of `recorded`'s last axis (also the dataset's `neuron_ids`).
@@ -68,7 +87,21 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
     public var binning: String
     public var rates: String
     public var smoothing: String
+    /// The smoothing SD used, ms (0 = none): the option's, or the one chosen automatically.
+    public var smoothingMs: Double
+    /// With automatic smoothing, every candidate and its cross-validation error; else empty.
+    public var smoothingCandidates: [SmoothingCandidate]
     public var averaging: String
+
+    /// Each kept neuron's split-half reliability (Spearman–Brown), in `unitIDs` order (null where
+    /// undefined); how it was computed; trials in each half of each condition ([odd, even]).
+    public var reliability: [Double?]
+    public var reliabilityRule: String
+    public var trialsPerHalf: [[Int]]
+    /// Units flagged unreliable (reliability below 0.5, or undefined), and units left out by
+    /// `minReliability`.
+    public var unreliableUnits: [Int]
+    public var droppedUnits: [DroppedNeuron]
 
     public var behavior: [Behavior]
     /// "linear interpolation at bin centres…".

@@ -5,9 +5,10 @@ import CircuitFitCore
 ///
 /// Numeric arrays come back as `MATArray`s with MATLAB's dims and row-major values (see
 /// `MATArray` for how the column-major storage of both versions is reordered), so a v5 file and a
-/// v7.3 file of the same variables give equal arrays. Cells of numeric arrays (e.g. one spike-time
-/// vector per unit) come back as `.cell`. Asking for numbers from a variable of another class
-/// (char, struct, cell…) is an error naming the variable and its class.
+/// v7.3 file of the same variables give equal arrays. Cells (e.g. one spike-time vector per unit,
+/// or a cellstr of condition labels) come back as `.cell`, char arrays as `.text`, structs and
+/// struct arrays (e.g. one element per trial) as `.structure`. Asking for numbers from a variable
+/// of another class is an error naming the variable, its class and size.
 public struct MATReader {
     /// Which MAT layout the file uses.
     public enum Version: String, Sendable {
@@ -61,7 +62,7 @@ public struct MATReader {
     public func numericArray(_ name: String) throws -> MATArray {
         let value = try value(name)
         guard case .numeric(let array) = value else {
-            throw CircuitFitError("\(url.path): MAT variable '\(name)' is \(Self.describe(value.className)), expected a real numeric array")
+            throw CircuitFitError("\(url.path): MAT variable '\(name)' is \(value.description), expected a real numeric array")
         }
         return array
     }
@@ -76,15 +77,5 @@ public struct MATReader {
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: count)) ?? nil
         return [UInt8](data ?? Data())
-    }
-
-    /// "char (text)", "a struct", … for messages.
-    static func describe(_ className: String) -> String {
-        switch className {
-        case "char": return "char (text)"
-        case "cell": return "a cell array"
-        case "struct": return "a struct"
-        default: return className
-        }
     }
 }

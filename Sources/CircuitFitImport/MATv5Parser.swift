@@ -5,7 +5,7 @@ import CircuitFitCore
 /// element holding one. Both byte orders ("IM" little-endian, "MI" big-endian) are read.
 ///
 /// Every offset and size read from the file is checked against the bytes actually present
-/// before use; nested cells are followed at most `maximumDepth` levels deep; a compressed element
+/// before use; nested cells and structs are followed at most `maximumDepth` levels deep; a compressed element
 /// inflates streaming, never past the size its inner element's tag declares (at most 1032× its
 /// compressed size, zlib's own maximum ratio) nor past the memory budget.
 struct MATv5Parser {
@@ -115,7 +115,7 @@ struct MATv5Parser {
 
     /// A `miMATRIX` element's name and value.
     private func matrix(_ range: Range<Int>, in bytes: [UInt8], depth: Int) throws -> (name: String, value: MATValue) {
-        guard depth <= Self.maximumDepth else { throw corrupt("cells nested more than \(Self.maximumDepth) deep") }
+        guard depth <= Self.maximumDepth else { throw corrupt("cells or structs nested more than \(Self.maximumDepth) deep") }
         if range.isEmpty { return ("", .numeric(MATArray(dims: [0, 0], values: [], matlabClass: "double"))) }
         let parts = try subelements(range, in: bytes)
         guard parts.count >= 3, parts[0].data.count >= 4 else { throw corrupt("matrix at byte \(range.lowerBound) lacks flags, dimensions or name") }
@@ -147,7 +147,61 @@ struct MATv5Parser {
             }
             return (name, .cell(dims: dims, elements: rowMajor(fromColumnMajor: elements, dims: dims)))
         }
+        if classCode == 4 {
+            return (name, .text(try text(parts, name: name, dims: dims, count: count, in: bytes)))
+        }
+        if classCode == 2 {
+            return (name, .structure(try structure(parts, name: name, dims: dims, count: count, in: bytes, depth: depth)))
+        }
         return (name, .other(className: className))
+    }
+
+    /// A char array's text: UTF-16 (or, for ASCII, UTF-8 or 8-bit) code units, column-major.
+    private func text(_ parts: [Element], name: String, dims: [Int], count: Int, in bytes: [UInt8]) throws -> MATText {
+        guard parts.count >= 4 else { return MATText(dims: dims, rows: dims.first == 0 || count == 0 ? [] : [""]) }
+        let data = parts[3]
+        var units: [UInt16]
+        if data.type == DataType.utf8.rawValue {
+            let decoded = Array(String(decoding: bytes[data.data], as: UTF8.self).utf16)
+            units = decoded
+        } else {
+            units = try numbers(data, in: bytes).map { UInt16(clamping: Int(exactly: $0.rounded()) ?? 0) }
+        }
+        guard units.count == count else {
+            throw corrupt("char variable '\(name)' has \(units.count) characters for dimensions \(dims)")
+        }
+        return MATText(dims: dims, columnMajorCodeUnits: units)
+    }
+
+    /// A struct array: the field-name length, the field names, then one matrix per field of
+    /// every element (elements in column-major order, fields in name order).
+    private func structure(_ parts: [Element], name: String, dims: [Int], count: Int, in bytes: [UInt8], depth: Int) throws -> MATStruct {
+        guard parts.count >= 5 else { throw corrupt("struct '\(name)' lacks its field names") }
+        let width = try numbers(parts[3], in: bytes).first.map { Int($0) } ?? 0
+        guard width > 0, width <= 4096 else { throw corrupt("struct '\(name)' has field names of \(width) bytes") }
+        let nameBytes = bytes[parts[4].data]
+        guard nameBytes.count % width == 0 else { throw corrupt("struct '\(name)' field names are not \(width)-byte records") }
+        let fieldNames = stride(from: nameBytes.startIndex, to: nameBytes.endIndex, by: width).map { start in
+            String(decoding: nameBytes[start..<start + width].prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let values = parts.dropFirst(5)
+        let (expected, overflow) = count.multipliedReportingOverflow(by: fieldNames.count)
+        guard !overflow, values.count == expected else {
+            throw corrupt("struct '\(name)' has \(values.count) field values for \(count) elements × \(fieldNames.count) fields")
+        }
+        var elements: [[String: MATValue]] = []
+        elements.reserveCapacity(count)
+        var iterator = values.makeIterator()
+        for _ in 0..<count {
+            var element: [String: MATValue] = [:]
+            for field in fieldNames {
+                let part = iterator.next()!
+                guard part.type == DataType.matrix.rawValue else { throw corrupt("struct '\(name)' field '\(field)' holds data type \(part.type), expected a matrix") }
+                element[field] = try matrix(part.data, in: bytes, depth: depth + 1).value
+            }
+            elements.append(element)
+        }
+        return MATStruct(dims: dims, fieldNames: fieldNames, elements: rowMajor(fromColumnMajor: elements, dims: dims))
     }
 
     /// A numeric data element's values as Doubles.

@@ -18,7 +18,7 @@ public enum NWBReader {
         let units = try readUnits(file)
         let trials = try readTrials(file)
         let behavior = try names.map { try readTimeSeries(named: $0, in: file) }
-        return Recording(source: url.path, format: .nwb, units: units, trials: trials, behavior: behavior)
+        return Recording(source: url.path, format: .nwb, layout: "NWB units table, intervals/trials, TimeSeries", units: units, trials: trials, behavior: behavior)
     }
 
     // MARK: Units
@@ -74,7 +74,12 @@ public enum NWBReader {
             throw CircuitFitError("\(path): the trials table (\(table)) needs start_time and stop_time; it has: \(members.joined(separator: ", "))")
         }
         let starts = try vector(file.readDoubles("\(table)/start_time"), "\(table)/start_time", file)
-        var trials = TrialTable(location: table, count: starts.count)
+        var ids: [Int]? = nil
+        if members.contains("id"), file.kind(of: "\(table)/id") == .dataset,
+           let values = try? vector(file.readInt64s("\(table)/id"), "\(table)/id", file), values.count == starts.count {
+            ids = values.map { Int(clamping: $0) }
+        }
+        var trials = TrialTable(location: table, count: starts.count, ids: ids)
         let indexed = Set(members.filter { $0.hasSuffix("_index") }.map { String($0.dropLast(6)) })
         for name in members where name != "id" && !name.hasSuffix("_index") {
             let columnPath = "\(table)/\(name)"
@@ -106,14 +111,16 @@ public enum NWBReader {
         if name.contains("/") {
             location = name.hasPrefix("/") ? name : "/" + name
             guard file.kind(of: location) == .group, file.kind(of: location + "/data") == .dataset else {
-                throw CircuitFitError("\(path): no TimeSeries at \(location) (a group with a data dataset)")
+                let all = timeSeriesPaths(in: file)
+                let names = all.isEmpty ? "none under /processing or /acquisition" : all.joined(separator: ", ")
+                throw CircuitFitError("\(path): no TimeSeries at \(location) (a group with a data dataset); the file's TimeSeries are: \(names)")
             }
         } else {
             let all = timeSeriesPaths(in: file)
             let matches = all.filter { $0.split(separator: "/").last.map(String.init) == name }
             guard !matches.isEmpty else {
                 let names = all.isEmpty ? "none" : all.joined(separator: ", ")
-                throw CircuitFitError("\(path): no TimeSeries named '\(name)' under /processing or /acquisition; there are: \(names)")
+                throw CircuitFitError("\(path): no TimeSeries named '\(name)' under /processing or /acquisition; there are: \(names) (give a name, or a full path such as /processing/behavior/EMG)")
             }
             guard matches.count == 1 else {
                 throw CircuitFitError("\(path): \(matches.count) TimeSeries are named '\(name)' (\(matches.joined(separator: ", "))); give the full path")

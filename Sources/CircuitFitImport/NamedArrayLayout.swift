@@ -1,27 +1,16 @@
 import Foundation
 import CircuitFitCore
 
-/// Variables of a MAT or NPZ file, as `NamedArrayLayout` reads them.
-protocol NamedArraySource {
-    /// The file path, for messages.
-    var path: String { get }
-    var format: Recording.Format { get }
-    var names: [String] { get }
-    /// A numeric array's shape (MATLAB dims for MAT, NumPy shape for NPZ) and row-major values;
-    /// a variable of another type is an error naming the variable and its class.
-    func numbers(_ name: String) throws -> (shape: [Int], values: [Double])
-    /// The numeric vectors of a cell array, or nil when `name` is not a cell array.
-    func vectorCell(_ name: String) throws -> [[Double]]?
-}
-
 /// How a recording is laid out as named arrays in MAT and NPZ files (times in s, rates in Hz):
 ///
 /// - Spikes: `spike_times`, either a cell array of M vectors (one per unit, MAT only) or one flat
 ///   vector with `spike_times_index` [M], the end of each unit's spikes in `spike_times` (NWB's
 ///   VectorIndex). Optional `unit_ids` [M] (whole numbers; default 0…M−1).
 /// - Trials: every variable `trials_<column>` is the trials-table column `<column>`, one value per
-///   trial (vectors [n], [1, n] or [n, 1]); `trials_start_time` and `trials_stop_time` are
-///   required. Only numeric columns: condition labels are numbers here.
+///   trial: a numeric vector ([n], [1, n] or [n, 1]), or text (a MATLAB cellstr or char matrix
+///   with one row per trial, a NumPy string array) for string labels such as '45deg' or
+///   'success'. `trials_start_time` and `trials_stop_time` are required; an optional `trials_id`
+///   gives the trial ids (default: the row number from 0).
 /// - Behaviour `<name>`: [T] (or [1, T], [T, 1]) or [T, K] samples, with `<name>_timestamps` [T],
 ///   or `<name>_rate` (Hz) and optional `<name>_starting_time` (s, default 0).
 enum NamedArrayLayout {
@@ -32,15 +21,15 @@ enum NamedArrayLayout {
         let units = try spikeTrains(source)
         let trials = try trialTable(source)
         let behavior = try names.map { try series($0, source) }
-        return Recording(source: source.path, format: source.format, units: units, trials: trials, behavior: behavior)
+        return Recording(source: source.path, format: source.format, layout: "flat named arrays (spike_times, trials_*)", units: units, trials: trials, behavior: behavior)
     }
 
     private static func missing(_ name: String, _ what: String, _ source: NamedArraySource) -> CircuitFitError {
-        CircuitFitError("\(source.path): no variable '\(name)' (\(what)); the file has: \(source.names.joined(separator: ", "))")
+        CircuitFitError("\(source.path): no variable '\(name)' (\(what)) for the flat layout; the file has: \(source.inventory)")
     }
 
     /// The values of a variable that must be a vector.
-    private static func vector(_ name: String, _ source: NamedArraySource) throws -> [Double] {
+    static func vector(_ name: String, _ source: NamedArraySource) throws -> [Double] {
         let (shape, values) = try source.numbers(name)
         guard shape.filter({ $0 != 1 }).count <= 1 else {
             throw CircuitFitError("\(source.path): variable '\(name)' has shape \(shape), expected a vector")
@@ -58,7 +47,7 @@ enum NamedArrayLayout {
         } else {
             let times = try vector("spike_times", source)
             guard source.names.contains("spike_times_index") else {
-                throw CircuitFitError("\(source.path): 'spike_times' is one flat vector, so 'spike_times_index' (end of each unit's spikes) is needed; the file has: \(source.names.joined(separator: ", "))")
+                throw CircuitFitError("\(source.path): 'spike_times' is one flat vector, so 'spike_times_index' (end of each unit's spikes) is needed; the file has: \(source.inventory)")
             }
             let ends = try wholeNumbers("spike_times_index", source)
             trains = []
@@ -81,7 +70,7 @@ enum NamedArrayLayout {
         return zip(ids, trains).map { SpikeTrain(id: $0, timesS: $1) }
     }
 
-    private static func wholeNumbers(_ name: String, _ source: NamedArraySource) throws -> [Int] {
+    static func wholeNumbers(_ name: String, _ source: NamedArraySource) throws -> [Int] {
         try vector(name, source).enumerated().map { index, value in
             guard value.rounded() == value, abs(value) < 0x1p62 else {
                 throw CircuitFitError("\(source.path): variable '\(name)' holds \(value) at index \(index), expected whole numbers")
@@ -97,10 +86,25 @@ enum NamedArrayLayout {
         guard source.names.contains(start) else { throw missing(start, "trial start times, s", source) }
         guard source.names.contains(trialPrefix + "stop_time") else { throw missing(trialPrefix + "stop_time", "trial stop times, s", source) }
         let count = try vector(start, source).count
-        var table = TrialTable(location: "variables \(trialPrefix)*", count: count)
+        var ids: [Int]? = nil
+        if source.names.contains(trialPrefix + "id") {
+            ids = try wholeNumbers(trialPrefix + "id", source)
+            guard ids!.count == count else {
+                throw CircuitFitError("\(source.path): 'trials_id' has \(ids!.count) values for \(count) trials")
+            }
+        }
+        var table = TrialTable(location: "variables \(trialPrefix)*", count: count, ids: ids)
         for name in source.names where name.hasPrefix(trialPrefix) {
             let column = String(name.dropFirst(trialPrefix.count))
             do {
+                if let strings = try source.strings(name) {
+                    if strings.count == count {
+                        table.set(column, .strings(strings))
+                    } else {
+                        table.set(column, .unsupported("variable '\(name)' is \(source.describe(name)), \(strings.count) string\(strings.count == 1 ? "" : "s") for \(count) trials (text columns need one row or cell per trial)"))
+                    }
+                    continue
+                }
                 let values = try vector(name, source)
                 if values.count == count {
                     table.set(column, .numbers(values))
@@ -138,13 +142,13 @@ enum NamedArrayLayout {
             let start = source.names.contains(name + "_starting_time") ? try scalar(name + "_starting_time", source) : 0
             times = .regular(startS: start, rateHz: rate)
         } else {
-            throw CircuitFitError("\(source.path): behaviour '\(name)' needs '\(name)_timestamps' (s) or '\(name)_rate' (Hz); the file has: \(source.names.joined(separator: ", "))")
+            throw CircuitFitError("\(source.path): behaviour '\(name)' needs '\(name)_timestamps' (s) or '\(name)_rate' (Hz); the file has: \(source.inventory)")
         }
         return try BehaviorSeries(name: name, location: "variable \(name)", sampleCount: samples, channels: channels, values: values, times: times)
             .validated(file: source.path)
     }
 
-    private static func scalar(_ name: String, _ source: NamedArraySource) throws -> Double {
+    static func scalar(_ name: String, _ source: NamedArraySource) throws -> Double {
         let values = try source.numbers(name).values
         guard values.count == 1 else { throw CircuitFitError("\(source.path): variable '\(name)' holds \(values.count) values, expected one") }
         return values[0]

@@ -2,8 +2,12 @@ import Foundation
 import CircuitFitCore
 
 /// A recording as the importer sees it, whatever file it came from: spike trains, a trials table
-/// and the behavioural time series that were asked for. Times are seconds on the recording's
-/// clock throughout.
+/// and the behavioural signals that were asked for. Times are seconds.
+///
+/// Most files keep one clock for the whole session (NWB, the flat MAT/NPZ layout): `units` hold
+/// each unit's spike times and a trial selects its window from them. A MATLAB struct array of
+/// trials keeps each trial's spikes (and behaviour) with the trial, on that trial's clock:
+/// `trialSpikes[trial][unit]` then holds them and `units` only names the units (no times).
 public struct Recording: Sendable {
     /// Which reader made it.
     public enum Format: String, Codable, Sendable {
@@ -16,14 +20,88 @@ public struct Recording: Sendable {
     /// The file path, used in messages.
     public var source: String
     public var format: Format
-    /// One spike train per unit, in file order.
+    /// How the file lays out the recording, in words (e.g. "flat named arrays", "struct array
+    /// 'trials' (1×80), spikes in field 'spikes'").
+    public var layout: String
+    /// One spike train per unit, in file order (times empty when `trialSpikes` holds them).
     public var units: [SpikeTrain]
+    /// Spike times per trial and unit (s, on the trial's clock), for files that store spikes
+    /// with each trial; nil when `units` hold session-clock spike trains.
+    public var trialSpikes: [[[Double]]]?
     public var trials: TrialTable
-    /// The behavioural series asked for, in the order asked.
-    public var behavior: [BehaviorSeries]
+    /// The behavioural signals asked for, in the order asked.
+    public var behavior: [BehaviorSignal]
 
-    public init(source: String, format: Format, units: [SpikeTrain], trials: TrialTable, behavior: [BehaviorSeries]) {
-        self.source = source; self.format = format; self.units = units; self.trials = trials; self.behavior = behavior
+    public init(
+        source: String, format: Format, layout: String = "", units: [SpikeTrain], trialSpikes: [[[Double]]]?,
+        trials: TrialTable, behavior: [BehaviorSignal]
+    ) {
+        self.source = source; self.format = format; self.layout = layout; self.units = units
+        self.trialSpikes = trialSpikes; self.trials = trials; self.behavior = behavior
+    }
+
+    /// A session-clock recording with behaviour series (NWB, flat MAT/NPZ).
+    public init(source: String, format: Format, layout: String = "", units: [SpikeTrain], trials: TrialTable, behavior: [BehaviorSeries]) {
+        self.init(source: source, format: format, layout: layout, units: units, trialSpikes: nil, trials: trials, behavior: behavior.map { BehaviorSignal.session($0) })
+    }
+}
+
+/// A behavioural signal (EMG, hand velocity…): one series on the session clock, or one series
+/// per trial (a MATLAB struct array of trials), each on its trial's clock.
+public enum BehaviorSignal: Sendable, Equatable {
+    case session(BehaviorSeries)
+    /// One series per trial (nil for a trial without it); all have the same channels.
+    case perTrial(name: String, location: String, channels: Int, unit: String, series: [BehaviorSeries?])
+
+    public var name: String {
+        switch self {
+        case .session(let s): return s.name
+        case .perTrial(let name, _, _, _, _): return name
+        }
+    }
+
+    public var location: String {
+        switch self {
+        case .session(let s): return s.location
+        case .perTrial(_, let location, _, _, _): return location
+        }
+    }
+
+    public var channels: Int {
+        switch self {
+        case .session(let s): return s.channels
+        case .perTrial(_, _, let channels, _, _): return channels
+        }
+    }
+
+    public var unit: String {
+        switch self {
+        case .session(let s): return s.unit
+        case .perTrial(_, _, _, let unit, _): return unit
+        }
+    }
+
+    /// How it is sampled, in words, for the provenance.
+    public var sampling: String {
+        switch self {
+        case .session(let s):
+            switch s.times {
+            case .regular(let start, let rate): return "regular, \(rate) Hz from \(start) s"
+            case .timestamps(let t): return "\(t.count) timestamps"
+            }
+        case .perTrial(_, _, _, _, let series):
+            let present = series.compactMap { $0 }
+            let regular = present.filter { if case .regular = $0.times { return true } else { return false } }.count
+            return "one series per trial (\(present.count) trials): \(regular) with a sampling rate, \(present.count - regular) with a time vector"
+        }
+    }
+
+    /// The series trial `trial` reads from.
+    func series(forTrial trial: Int) -> BehaviorSeries? {
+        switch self {
+        case .session(let s): return s
+        case .perTrial(_, _, _, _, let series): return trial < series.count ? series[trial] : nil
+        }
     }
 }
 
@@ -50,12 +128,15 @@ public struct TrialTable: Sendable {
     /// Where the table lives, for messages, e.g. "/intervals/trials" or "variables trials_*".
     public var location: String
     public var count: Int
+    /// Each trial's id: the file's trial ids (NWB's trials `id`, a `trials_id` variable, a
+    /// struct's `id` field) or, where the file has none, the row number from 0.
+    public var ids: [Int]
     /// Column names in the order they are listed (sorted).
     public private(set) var columnNames: [String] = []
     private var columns: [String: TrialColumn] = [:]
 
-    public init(location: String, count: Int) {
-        self.location = location; self.count = count
+    public init(location: String, count: Int, ids: [Int]? = nil) {
+        self.location = location; self.count = count; self.ids = ids ?? Array(0..<count)
     }
 
     /// Adds or replaces a column; its length must be `count` (unsupported columns have none).
@@ -91,7 +172,7 @@ public struct TrialTable: Sendable {
 }
 
 /// A behavioural signal (EMG, hand velocity…): samples [time, channels] with their times.
-public struct BehaviorSeries: Sendable {
+public struct BehaviorSeries: Sendable, Equatable {
     /// How sample times are given.
     public enum SampleTimes: Sendable, Equatable {
         /// Sample i is at `startS + i / rateHz`.

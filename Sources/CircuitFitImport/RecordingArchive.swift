@@ -8,7 +8,8 @@ import CircuitFitCore
 /// Arrays: `unit_ids` [M], `spike_times` [S] and `spike_times_end` [M] (end of each unit's
 /// spikes); `column_<i>` [trials] for numeric trial column i; `behavior_<j>_values`
 /// [samples·channels] and either `behavior_<j>_timestamps` [samples] or `behavior_<j>_regular`
-/// [start s, rate Hz].
+/// [start s, rate Hz]; for spikes stored with each trial, `trial_spike_times` [S'] and
+/// `trial_spike_ends` [trials·units] (end of each trial's unit's spikes, trial-major).
 enum RecordingArchive {
     static let arraysFile = "recording.npz"
     static let manifestFile = "recording.json"
@@ -31,10 +32,25 @@ enum RecordingArchive {
         }
         var source: String
         var format: String
+        var layout: String
+        /// Units per trial when the spikes are stored with each trial (nil: session-clock trains).
+        var trialSpikeUnits: Int?
         var trialsLocation: String
         var trialCount: Int
         var columns: [Column]
+        /// Every behaviour series, numbered as in the arrays.
         var behavior: [Series]
+        /// The signals: one series on the session clock (`session`), or one per trial (`perTrial`,
+        /// nil for a trial without it), as indices into `behavior`.
+        var signals: [Signal]
+        struct Signal: Codable {
+            var name: String
+            var location: String
+            var channels: Int
+            var unit: String
+            var session: Int?
+            var perTrial: [Int?]?
+        }
     }
 
     /// Writes `recording` into `folder` (which must exist).
@@ -58,18 +74,35 @@ enum RecordingArchive {
                 break
             }
         }
+        if let perTrial = recording.trialSpikes {
+            arrays.set("trial_spike_times", NPYArray(perTrial.flatMap { $0.flatMap { $0 } }))
+            var end = 0
+            arrays.set("trial_spike_ends", NPYArray(perTrial.flatMap { $0.map { end += $0.count; return end } }))
+        }
         var series: [Manifest.Series] = []
-        for (j, s) in recording.behavior.enumerated() {
+        var signals: [Manifest.Signal] = []
+        func add(_ s: BehaviorSeries) -> Int {
+            let j = series.count
             arrays.set("behavior_\(j)_values", NPYArray(s.values))
             switch s.times {
             case .timestamps(let t): arrays.set("behavior_\(j)_timestamps", NPYArray(t))
             case .regular(let start, let rate): arrays.set("behavior_\(j)_regular", NPYArray([start, rate]))
             }
             series.append(.init(name: s.name, location: s.location, sampleCount: s.sampleCount, channels: s.channels, unit: s.unit))
+            return j
+        }
+        for signal in recording.behavior {
+            var entry = Manifest.Signal(name: signal.name, location: signal.location, channels: signal.channels, unit: signal.unit)
+            switch signal {
+            case .session(let s): entry.session = add(s)
+            case .perTrial(_, _, _, _, let perTrial): entry.perTrial = perTrial.map { $0.map(add) }
+            }
+            signals.append(entry)
         }
         let manifest = Manifest(
-            source: recording.source, format: recording.format.rawValue, trialsLocation: recording.trials.location,
-            trialCount: recording.trials.count, columns: columns, behavior: series)
+            source: recording.source, format: recording.format.rawValue, layout: recording.layout,
+            trialSpikeUnits: recording.trialSpikes.map { $0.first?.count ?? 0 }, trialsLocation: recording.trials.location,
+            trialCount: recording.trials.count, columns: columns, behavior: series, signals: signals)
         // scratch files of a private temporary folder, read back at once: no fsync, no rename
         do {
             try arrays.encoded().write(to: folder.appendingPathComponent(arraysFile))
@@ -108,7 +141,7 @@ enum RecordingArchive {
             default: trials.set(column.name, .unsupported(column.reason ?? "unsupported"))
             }
         }
-        let behavior = try manifest.behavior.enumerated().map { j, s -> BehaviorSeries in
+        let series = try manifest.behavior.enumerated().map { j, s -> BehaviorSeries in
             let values = try arrays.vector("behavior_\(j)_values")
             let times: BehaviorSeries.SampleTimes
             if arrays["behavior_\(j)_timestamps"] != nil {
@@ -119,6 +152,28 @@ enum RecordingArchive {
             }
             return BehaviorSeries(name: s.name, location: s.location, sampleCount: s.sampleCount, channels: s.channels, values: values, times: times, unit: s.unit)
         }
-        return Recording(source: manifest.source, format: format, units: units, trials: trials, behavior: behavior)
+        func item(_ j: Int) throws -> BehaviorSeries {
+            guard series.indices.contains(j) else { throw CircuitFitError("\(manifestFile): behaviour series \(j) of \(series.count)") }
+            return series[j]
+        }
+        let behavior: [BehaviorSignal] = try manifest.signals.map { s in
+            if let j = s.session { return .session(try item(j)) }
+            return .perTrial(name: s.name, location: s.location, channels: s.channels, unit: s.unit, series: try (s.perTrial ?? []).map { try $0.map(item) })
+        }
+        var trialSpikes: [[[Double]]]? = nil
+        if let perTrialUnits = manifest.trialSpikeUnits {
+            let times = try arrays.vector("trial_spike_times")
+            let ends = try arrays.intVector("trial_spike_ends", count: manifest.trialCount * perTrialUnits)
+            var begin = 0
+            trialSpikes = try (0..<manifest.trialCount).map { k in
+                try (0..<perTrialUnits).map { u in
+                    let end = ends[k * perTrialUnits + u]
+                    guard end >= begin, end <= times.count else { throw CircuitFitError("\(arraysFile): trial_spike_ends is not rising") }
+                    defer { begin = end }
+                    return Array(times[begin..<end])
+                }
+            }
+        }
+        return Recording(source: manifest.source, format: format, layout: manifest.layout, units: units, trialSpikes: trialSpikes, trials: trials, behavior: behavior)
     }
 }

@@ -2,31 +2,41 @@ import CircuitFitCore
 
 /// Turns spike times into binned rates for one trial at a time: spikes are aligned to the
 /// trial's event (offset ms = (spike s − event s)·1000), counted in the bins of a `BinGrid`, and
-/// each count becomes a rate in Hz = count / (bin width in s). Then each unit's series is
-/// smoothed with the given `GaussianSmoother`.
+/// each count becomes a rate in Hz = count / (bin width in s). Smoothing comes later, on the
+/// averages (`GaussianSmoother` is linear, so smoothing each trial and then averaging is the
+/// same as averaging and then smoothing).
+///
+/// Spikes come from session-clock trains (`Recording.units`), or, for files that store spikes
+/// with each trial, from that trial's own spikes (`Recording.trialSpikes`).
 struct SpikeBinner {
     let grid: BinGrid
-    let smoother: GaussianSmoother
-    /// Each unit's finite spike times, sorted (s).
-    private let sortedTimesS: [[Double]]
+    /// Each unit's finite spike times, sorted (s): [unit] for the session, or [trial][unit].
+    private let sessionTimesS: [[Double]]
+    private let trialTimesS: [[[Double]]]?
+    let unitCount: Int
 
-    init(units: [SpikeTrain], grid: BinGrid, smoother: GaussianSmoother) {
+    init(recording: Recording, grid: BinGrid) {
         self.grid = grid
-        self.smoother = smoother
-        sortedTimesS = units.map { $0.timesS.filter(\.isFinite).sorted() }
+        unitCount = recording.units.count
+        if let perTrial = recording.trialSpikes {
+            sessionTimesS = []
+            trialTimesS = perTrial.map { units in units.map { $0.filter(\.isFinite).sorted() } }
+        } else {
+            sessionTimesS = recording.units.map { $0.timesS.filter(\.isFinite).sorted() }
+            trialTimesS = nil
+        }
     }
 
-    var unitCount: Int { sortedTimesS.count }
-
-    /// Rates (Hz) of every unit in every bin for a trial aligned at `eventS`, [T, M] row-major.
-    func rates(eventS: Double) -> [Double] {
-        let t = grid.count, m = sortedTimesS.count
+    /// Rates (Hz) of every unit in every bin of trial `trial` aligned at `eventS`, [T, M] row-major.
+    func rates(trial: Int, eventS: Double) -> [Double] {
+        let t = grid.count, m = unitCount
         let hzPerSpike = 1000 / grid.binMs
         var rates = [Double](repeating: 0, count: t * m)
         // A bin's worth of margin on both sides: the exact test is `grid.bin(ofOffsetMs:)`.
         let firstS = eventS + (grid.startMs - grid.binMs) / 1000
         let lastS = eventS + (grid.endMs + grid.binMs) / 1000
-        for (unit, times) in sortedTimesS.enumerated() {
+        let units = trialTimesS?[trial] ?? sessionTimesS
+        for (unit, times) in units.enumerated() {
             var index = Self.firstIndex(in: times, notBelow: firstS)
             while index < times.count, times[index] <= lastS {
                 if let k = grid.bin(ofOffsetMs: (times[index] - eventS) * 1000) {
@@ -34,11 +44,6 @@ struct SpikeBinner {
                 }
                 index += 1
             }
-        }
-        guard !smoother.isIdentity else { return rates }
-        for unit in 0..<m {
-            let smoothed = smoother.smooth((0..<t).map { rates[$0 * m + unit] })
-            for k in 0..<t { rates[k * m + unit] = smoothed[k] }
         }
         return rates
     }

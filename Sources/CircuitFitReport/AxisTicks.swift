@@ -100,7 +100,7 @@ public enum NiceTicks {
                 if k1 - k0 + 1 <= limit {
                     let ticks = (k0...k1).map { k -> AxisTick in
                         let v = value(k * mantissa, exponent)
-                        return AxisTick(v, ReportFormat.fixed(v, decimals: max(0, -exponent)))
+                        return AxisTick(v, ReportFormat.figureNumber(v, decimals: max(0, -exponent)))
                     }
                     return (value(k0 * mantissa, exponent), value(k1 * mantissa, exponent), ticks)
                 }

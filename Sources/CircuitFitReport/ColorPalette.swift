@@ -53,4 +53,11 @@ enum ColorPalette {
         let digits = Array("0123456789ABCDEF")
         return String([digits[(v >> 4) & 15], digits[v & 15]])
     }
+
+    /// `hex` with each channel scaled by `factor` (< 1 darkens): the same hue, more ink.
+    static func darker(_ hex: String, factor: Double = 0.6) -> String {
+        guard hex.hasPrefix("#"), hex.count == 7, let value = Int(hex.dropFirst(), radix: 16) else { return hex }
+        let channels = [(value >> 16) & 255, (value >> 8) & 255, value & 255].map { Int((Double($0) * factor).rounded()) }
+        return "#" + channels.map { hex2($0) }.joined()
+    }
 }

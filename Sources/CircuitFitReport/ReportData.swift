@@ -32,8 +32,11 @@ public struct ExperimentReport: Codable, Sendable, Equatable {
     public var claims: [ClaimResult]
     /// Example outputs against their targets (one figure each).
     public var traces: [OutputTraces]
-    /// Top-3 PC trajectories of the circuit and of models (one figure, one row per system).
+    /// Top-3 PC trajectories of the circuit and of models, each on its own axes (one figure, one
+    /// row per system).
     public var trajectories: [TrajectorySet]
+    /// Model trajectories aligned to the circuit's and drawn over them (one figure, one row per model).
+    public var overlays: [TrajectoryOverlay]
     /// Eigenvalue spectra (one figure, one panel per spectrum).
     public var spectra: [EigenvalueSpectrum]
     /// Free-text remarks shown near the top of the page (e.g. "claim 3 does not hold").
@@ -45,14 +48,40 @@ public struct ExperimentReport: Codable, Sendable, Equatable {
         title: String, version: String = CircuitFitVersion.string, created: String,
         wallTimeSeconds: Double? = nil, configuration: [ConfigurationEntry] = [], commandLine: String = "",
         curves: [SimilarityCurve] = [], metrics: [MetricInfo] = [], claims: [ClaimResult] = [],
-        traces: [OutputTraces] = [], trajectories: [TrajectorySet] = [], spectra: [EigenvalueSpectrum] = [],
-        notes: [String] = [], convergence: [ConvergenceShare] = []
+        traces: [OutputTraces] = [], trajectories: [TrajectorySet] = [], overlays: [TrajectoryOverlay] = [],
+        spectra: [EigenvalueSpectrum] = [], notes: [String] = [], convergence: [ConvergenceShare] = []
     ) {
         self.title = title; self.version = version; self.created = created
         self.wallTimeSeconds = wallTimeSeconds; self.configuration = configuration
         self.commandLine = commandLine; self.curves = curves; self.metrics = metrics
-        self.claims = claims; self.traces = traces; self.trajectories = trajectories
+        self.claims = claims; self.traces = traces; self.trajectories = trajectories; self.overlays = overlays
         self.spectra = spectra; self.notes = notes; self.convergence = convergence
+    }
+}
+
+extension ExperimentReport {
+    /// Reads reports written before `overlays` and `convergence` existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        title = try c.decode(String.self, forKey: .title)
+        version = try c.decode(String.self, forKey: .version)
+        created = try c.decode(String.self, forKey: .created)
+        wallTimeSeconds = try c.decodeIfPresent(Double.self, forKey: .wallTimeSeconds)
+        configuration = try c.decode([ConfigurationEntry].self, forKey: .configuration)
+        commandLine = try c.decode(String.self, forKey: .commandLine)
+        curves = try c.decode([SimilarityCurve].self, forKey: .curves)
+        metrics = try c.decode([MetricInfo].self, forKey: .metrics)
+        claims = try c.decode([ClaimResult].self, forKey: .claims)
+        traces = try c.decode([OutputTraces].self, forKey: .traces)
+        trajectories = try c.decode([TrajectorySet].self, forKey: .trajectories)
+        overlays = try c.decodeIfPresent([TrajectoryOverlay].self, forKey: .overlays) ?? []
+        spectra = try c.decode([EigenvalueSpectrum].self, forKey: .spectra)
+        notes = try c.decode([String].self, forKey: .notes)
+        convergence = try c.decodeIfPresent([ConvergenceShare].self, forKey: .convergence) ?? []
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case title, version, created, wallTimeSeconds, configuration, commandLine, curves, metrics, claims, traces, trajectories, overlays, spectra, notes, convergence
     }
 }
 
@@ -88,9 +117,11 @@ public struct CurvePoint: Codable, Sendable, Equatable {
     public var upperQuartile: Double
     /// Number of seeds the summary is over.
     public var seeds: Int
-    public init(recorded: Int, median: Double, lowerQuartile: Double, upperQuartile: Double, seeds: Int) {
+    /// Every seed's value (drawn as points; nil = not given).
+    public var values: [Double]?
+    public init(recorded: Int, median: Double, lowerQuartile: Double, upperQuartile: Double, seeds: Int, values: [Double]? = nil) {
         self.recorded = recorded; self.median = median
-        self.lowerQuartile = lowerQuartile; self.upperQuartile = upperQuartile; self.seeds = seeds
+        self.lowerQuartile = lowerQuartile; self.upperQuartile = upperQuartile; self.seeds = seeds; self.values = values
     }
 }
 
@@ -109,12 +140,46 @@ public struct MetricInfo: Codable, Sendable, Equatable {
     public var direction: Direction?
     /// y-axis scale; `.log` skips values ≤ 0 (listed in the caption).
     public var scale: Scale
+    /// The task-only networks (λ = 0) of each arm, pooled over M: drawn as one reference band
+    /// instead of a curve over M (their training does not depend on M).
+    public var taskOnly: [TaskOnlyReference]
     public init(
         metric: String, untrainedFloor: Double? = nil, armFloors: [ArmFloor] = [],
-        direction: Direction? = nil, scale: Scale = .linear
+        direction: Direction? = nil, scale: Scale = .linear, taskOnly: [TaskOnlyReference] = []
     ) {
         self.metric = metric; self.untrainedFloor = untrainedFloor; self.armFloors = armFloors
-        self.direction = direction; self.scale = scale
+        self.direction = direction; self.scale = scale; self.taskOnly = taskOnly
+    }
+}
+
+extension MetricInfo {
+    /// Reads reports written before `taskOnly` existed (no key: no reference band).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metric = try c.decode(String.self, forKey: .metric)
+        untrainedFloor = try c.decodeIfPresent(Double.self, forKey: .untrainedFloor)
+        armFloors = try c.decode([ArmFloor].self, forKey: .armFloors)
+        direction = try c.decodeIfPresent(Direction.self, forKey: .direction)
+        scale = try c.decode(Scale.self, forKey: .scale)
+        taskOnly = try c.decodeIfPresent([TaskOnlyReference].self, forKey: .taskOnly) ?? []
+    }
+
+    private enum CodingKeys: String, CodingKey { case metric, untrainedFloor, armFloors, direction, scale, taskOnly }
+}
+
+/// The median and IQR of a metric over every task-only (λ = 0) fit of one arm.
+public struct TaskOnlyReference: Codable, Sendable, Equatable {
+    public var arm: String
+    public var median: Double
+    public var lowerQuartile: Double
+    public var upperQuartile: Double
+    /// Number of task-only fits (one per seed) and of values pooled (each fit scored at every M,
+    /// whose held-out neurons differ).
+    public var fits: Int
+    public var values: Int
+    public init(arm: String, median: Double, lowerQuartile: Double, upperQuartile: Double, fits: Int, values: Int? = nil) {
+        self.arm = arm; self.median = median; self.lowerQuartile = lowerQuartile; self.upperQuartile = upperQuartile
+        self.fits = fits; self.values = values ?? fits
     }
 }
 
@@ -250,4 +315,41 @@ public struct EigenvalueSpectrum: Codable, Sendable, Equatable {
 public struct ComplexValue: Codable, Sendable, Equatable {
     public var re: Double, im: Double
     public init(_ re: Double, _ im: Double) { self.re = re; self.im = im }
+}
+
+/// A model's population trajectories mapped into the circuit's (or the recorded population's)
+/// top principal components by an alignment fitted on the training conditions, to be drawn over
+/// the circuit's own: where the model's dynamics match, its curves lie on the circuit's.
+public struct TrajectoryOverlay: Codable, Sendable, Equatable {
+    /// E.g. "model, λ = 1, M = 20".
+    public var label: String
+    /// E.g. "circuit (200 neurons)".
+    public var reference: String
+    /// Unit of the reference's PC scores, e.g. "Hz".
+    public var unit: String
+    /// How the model was aligned, in words.
+    public var alignment: String
+    /// Fraction of the reference's variance (in its top-k PCs) the aligned model explains, on
+    /// training and on held-out conditions.
+    public var alignedR2Train: Double?
+    public var alignedR2HeldOut: Double?
+    /// Fraction of variance of the reference explained by PC1, PC2, PC3.
+    public var varianceExplained: [Double]?
+    public var conditions: [OverlayCondition]
+    public init(label: String, reference: String, unit: String, alignment: String, alignedR2Train: Double? = nil, alignedR2HeldOut: Double? = nil, varianceExplained: [Double]? = nil, conditions: [OverlayCondition]) {
+        self.label = label; self.reference = reference; self.unit = unit; self.alignment = alignment
+        self.alignedR2Train = alignedR2Train; self.alignedR2HeldOut = alignedR2HeldOut
+        self.varianceExplained = varianceExplained; self.conditions = conditions
+    }
+}
+
+/// One condition of an overlay: the reference's and the aligned model's points, in time order.
+public struct OverlayCondition: Codable, Sendable, Equatable {
+    public var angle: Double
+    public var heldOut: Bool
+    public var reference: [PCPoint]
+    public var model: [PCPoint]
+    public init(angle: Double, heldOut: Bool, reference: [PCPoint], model: [PCPoint]) {
+        self.angle = angle; self.heldOut = heldOut; self.reference = reference; self.model = model
+    }
 }

@@ -28,7 +28,30 @@ struct SkippedValues {
     }
 }
 
-enum FigureLayout {
-    /// Width of a figure on the page, pixels (the page is 1200 px wide; SVGs shrink to fit).
-    static let figureWidth = 1160.0
+/// The sizes of every figure, in layout units. A full-width figure is 1160 units wide and
+/// prints at 180 mm, a journal's two-column width (the downloads are that size), so one unit is
+/// 0.155 mm = 0.44 pt. Type is set so that the smallest text, tick labels included, is at least
+/// 7 pt in print (16 units = 7.04 pt); lines are 0.5–1.2 pt.
+public enum FigureLayout {
+    /// Width of a full-width figure (the page is 1200 px wide; SVGs shrink to fit).
+    public static let figureWidth = 1160.0
+    /// Printed width of a full-width figure, mm.
+    public static let printWidthMM = 180.0
+    static let millimetresPerUnit = printWidthMM / figureWidth
+    static let pointsPerUnit = millimetresPerUnit * 72 / 25.4
+
+    /// Type sizes (layout units; × 0.44 = pt): never below `minimumFont` (7.04 pt).
+    public static let minimumFont = 16.0
+    static let tickFont = 16.5
+    static let labelFont = 18.0
+    static let titleFont = 18.0
+    static let letterFont = 22.0
+    static let legendFont = 16.5
+    /// Line widths: axes and ticks, data lines; marker radius.
+    public static let axisLine = 1.6
+    public static let dataLine = 2.6
+    public static let markerRadius = 5.5
+
+    /// The print size of a layout length, in points.
+    public static func points(_ units: Double) -> Double { units * pointsPerUnit }
 }

@@ -11,6 +11,15 @@ enum ReportFormat {
         return s
     }
 
+    /// `text` with a leading hyphen-minus set as a true minus sign (U+2212), for numbers shown
+    /// in figures (tick labels, values in titles).
+    static func minus(_ text: String) -> String {
+        text.hasPrefix("-") ? "−" + text.dropFirst() : text
+    }
+
+    /// A number for a figure: `decimals` digits, true minus sign.
+    static func figureNumber(_ value: Double, decimals: Int) -> String { minus(fixed(value, decimals: decimals)) }
+
     /// An SVG coordinate: two decimals, trailing zeros removed ("12.5", "40").
     static func coordinate(_ value: Double) -> String {
         var s = fixed(value, decimals: 2)

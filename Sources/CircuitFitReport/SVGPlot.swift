@@ -3,7 +3,8 @@ import CircuitFitCore
 /// A marker drawn at each data point.
 public enum MarkerShape: Sendable, Equatable { case circle, square, triangle, diamond, none }
 
-/// How one series looks: colour, dash pattern, marker.
+/// How one series looks: colour, dash pattern, marker. Sizes are layout units
+/// (`FigureLayout`: 1 unit ≈ 0.44 pt in print).
 public struct SeriesStyle: Sendable, Equatable {
     public var color: String
     /// SVG stroke-dasharray (nil = solid).
@@ -11,18 +12,20 @@ public struct SeriesStyle: Sendable, Equatable {
     public var marker: MarkerShape
     public var lineWidth: Double
     public var markerRadius: Double
-    /// Marker fill (nil = `color`).
+    /// Marker fill (nil = `color`) and its opacity (nil = opaque).
     public var markerFill: String?
+    public var markerOpacity: Double?
     /// Marker outline: white by default, so touching markers stay apart.
     public var outline: String
     public var outlineWidth: Double
     public init(
-        color: String, dash: String? = nil, marker: MarkerShape = .circle, lineWidth: Double = 1.8,
-        markerRadius: Double = 3.6, markerFill: String? = nil, outline: String = "#FFFFFF", outlineWidth: Double = 0.8
+        color: String, dash: String? = nil, marker: MarkerShape = .circle, lineWidth: Double = FigureLayout.dataLine,
+        markerRadius: Double = FigureLayout.markerRadius, markerFill: String? = nil, markerOpacity: Double? = nil,
+        outline: String = "#FFFFFF", outlineWidth: Double = 1.2
     ) {
         self.color = color; self.dash = dash; self.marker = marker; self.lineWidth = lineWidth
-        self.markerRadius = markerRadius; self.markerFill = markerFill; self.outline = outline
-        self.outlineWidth = outlineWidth
+        self.markerRadius = markerRadius; self.markerFill = markerFill; self.markerOpacity = markerOpacity
+        self.outline = outline; self.outlineWidth = outlineWidth
     }
 }
 
@@ -33,7 +36,7 @@ public struct SummarySeries: Sendable, Equatable {
     public var lower: [Double]
     public var upper: [Double]
     public var style: SeriesStyle
-    /// Horizontal shift in pixels, so error bars of series that share x values do not overlap.
+    /// Horizontal shift in layout units, so error bars of series that share x values do not overlap.
     public var dodge: Double
     public init(x: [Double], median: [Double], lower: [Double], upper: [Double], style: SeriesStyle, dodge: Double = 0) {
         self.x = x; self.median = median; self.lower = lower; self.upper = upper; self.style = style; self.dodge = dodge
@@ -47,12 +50,18 @@ public enum PlotMark: Sendable, Equatable {
     case summary(SummarySeries)
     /// A line through (x[i], y[i]), broken where a point cannot be drawn; optional markers.
     case line(x: [Double], y: [Double], style: SeriesStyle, markers: Bool)
-    /// Markers only.
-    case scatter(x: [Double], y: [Double], style: SeriesStyle)
+    /// Markers only; `offsets` (layout units, one per point) shift each sideways, e.g. to spread
+    /// the per-seed values at one M.
+    case scatter(x: [Double], y: [Double], style: SeriesStyle, offsets: [Double]? = nil)
     /// A full-width horizontal reference line (e.g. an untrained-network floor).
     case horizontalRule(y: Double, color: String, dash: String?, label: String?)
     /// A full-height vertical reference line (e.g. the go cue, or Re = 0), label at its top.
     case verticalRule(x: Double, color: String, dash: String?, label: String?)
+    /// A full-width horizontal band from `lower` to `upper` with a line at `middle` (e.g. the
+    /// task-only reference: median and IQR over all λ = 0 fits).
+    case horizontalBand(lower: Double, upper: Double, middle: Double?, color: String, dash: String?)
+    /// A value outside the y axis, noted at the top (or bottom) edge with an arrow.
+    case edgeNote(text: String, top: Bool, color: String)
 }
 
 /// The plot area of a panel in the panel's own coordinates (y grows downwards).
@@ -62,53 +71,72 @@ public struct PlotFrame: Sendable, Equatable {
     public var height: Double { bottom - top }
 }
 
-/// One chart: two axes, marks, an optional title. Axes are drawn offset a few pixels outside the
+/// One chart: two axes, marks, an optional title. Axes are drawn offset a little outside the
 /// plot area (the "despined" style of many journals), with light horizontal grid lines at the y
 /// ticks. The axis domain ends exactly at the plot frame: a point at the x axis minimum has
-/// cx = frame.left.
+/// cx = frame.left. Sizes are layout units; type sizes are `FigureLayout`'s (≥ 7 pt in print).
 public struct PlotPanel: Sendable, Equatable {
     public var title: String?
     public var x: PlotAxis
     public var y: PlotAxis
     public var marks: [PlotMark]
-    /// Whole panel size, margins included (pixels).
+    /// Whole panel size, margins included (layout units).
     public var width: Double
     public var height: Double
+    /// A light background tint (e.g. for held-out conditions), nil = none.
+    public var tint: String?
+    /// Title lines to reserve (a figure sets the most of its row, so frames line up).
+    public var reservedTitleLines: Int?
 
-    public init(title: String? = nil, x: PlotAxis, y: PlotAxis, marks: [PlotMark], width: Double = 420, height: Double = 300) {
-        self.title = title; self.x = x; self.y = y; self.marks = marks; self.width = width; self.height = height
+    public init(title: String? = nil, x: PlotAxis, y: PlotAxis, marks: [PlotMark], width: Double = 560, height: Double = 400, tint: String? = nil) {
+        self.title = title; self.x = x; self.y = y; self.marks = marks; self.width = width; self.height = height; self.tint = tint
     }
 
-    // Type sizes and spacing, pixels.
-    static let tickFont = 11.0
-    static let labelFont = 12.5
-    static let titleFont = 13.0
-    static let spineOffset = 9.0
-    static let tickLength = 4.0
+    // Type sizes and spacing, layout units.
+    static var tickFont: Double { FigureLayout.tickFont }
+    static var labelFont: Double { FigureLayout.labelFont }
+    static var titleFont: Double { FigureLayout.titleFont }
+    static let spineOffset = 12.0
+    static let tickLength = 7.0
 
     /// The plot area: margins leave room for tick labels, axis labels (wrapped to fit) and title.
     public var frame: PlotFrame {
-        let yTickWidth = y.ticks.map { SVG.textWidth($0.label, size: Self.tickFont) }.max() ?? 0
-        let left = 6 + Double(yLabelLines.count) * Self.labelFont * 1.2 + 6 + yTickWidth + 3 + Self.tickLength + Self.spineOffset
-        let lastX = x.ticks.last.map { SVG.textWidth($0.label, size: Self.tickFont) / 2 } ?? 0
-        let right = width - max(10, lastX + 2)
-        let top = title == nil ? 10 : 10 + Self.titleFont * 1.5
-        let bottom = height - (Self.spineOffset + Self.tickLength + 4 + Self.tickFont + 6
+        let yTickWidth = y.ticks.map { Draw.textWidth($0.label, size: Self.tickFont) }.max() ?? 0
+        let left = 6 + Double(yLabelLines.count) * Self.labelFont * 1.2 + 8 + yTickWidth + 4 + Self.tickLength + Self.spineOffset
+        let lastX = x.ticks.last.map { Draw.textWidth($0.label, size: Self.tickFont) / 2 } ?? 0
+        let right = width - max(14, lastX + 3)
+        let titleLines = Double(max(titleText.count, reservedTitleLines ?? 0))
+        let top = title == nil ? 14 : 12 + Self.titleFont * 1.25 * titleLines + 4
+        let bottom = height - (Self.spineOffset + Self.tickLength + 5 + Self.tickFont + 8
             + Double(xLabelLines.count) * Self.labelFont * 1.2 + 2)
         return PlotFrame(left: left, top: top, right: right, bottom: bottom)
     }
 
     private var yLabelLines: [String] {
         // Wrapped to the plot height, estimated without the frame to avoid a cycle.
-        let available = height - (title == nil ? 10 : 30) - 60
-        return SVG.wrap(y.label, width: max(60, available), size: Self.labelFont)
+        let available = height - (title == nil ? 14 : 40) - 80
+        return Draw.wrap(y.label, width: max(80, available), size: Self.labelFont)
     }
 
     private var xLabelLines: [String] {
-        SVG.wrap(x.label, width: max(60, width - 90), size: Self.labelFont)
+        Draw.wrap(x.label, width: max(80, width - 120), size: Self.labelFont)
     }
 
-    /// Pixel position of a data point, or nil when it cannot be drawn.
+    /// The title, wrapped to at most two lines of the room right of the panel letter.
+    var titleText: [String] {
+        guard let title else { return [] }
+        let room = width - titleLeft - Draw.textWidth("M", size: FigureLayout.letterFont, bold: true) - 24
+        return Array(Draw.wrap(title, width: max(80, room), size: Self.titleFont).prefix(2))
+    }
+
+    /// Where the title (or the panel letter) starts: above the y axis, computed without the
+    /// title (whose wrapping depends on it).
+    private var titleLeft: Double {
+        let yTickWidth = y.ticks.map { Draw.textWidth($0.label, size: Self.tickFont) }.max() ?? 0
+        return 6 + Double(yLabelLines.count) * Self.labelFont * 1.2 + 8 + yTickWidth + 4 + Self.tickLength
+    }
+
+    /// Layout position of a data point, or nil when it cannot be drawn.
     public func position(_ xValue: Double, _ yValue: Double) -> (Double, Double)? {
         position(xValue, yValue, in: frame)
     }
@@ -120,34 +148,47 @@ public struct PlotPanel: Sendable, Equatable {
         return (px, py)
     }
 
-    /// The panel as an SVG group in its own coordinates (origin at its top-left corner).
-    public func renderGroup(letter: String? = nil) -> String {
-        var out: [String] = []
+    /// The panel's drawing items in its own coordinates (origin at its top-left corner).
+    public func items(letter: String? = nil) -> [DrawItem] {
+        var out: [DrawItem] = []
         let f = frame
+        if let tint {
+            out.append(.rect(x: f.left, y: f.top, width: f.width, height: f.height, Paint(fill: tint)))
+        }
         // Grid lines at the y ticks.
         for tick in y.ticks {
             guard let fy = y.fraction(tick.value) else { continue }
             let py = f.bottom - fy * f.height
-            out.append(SVG.line(f.left, py, f.right, py, stroke: ColorPalette.lightGrey, width: 0.8))
+            out.append(Draw.line(f.left, py, f.right, py, stroke: ColorPalette.lightGrey, width: 1.2))
         }
-        // Bands first, so every line and marker lies on top of every band.
+        // Reference bands, then IQR bands, so every line and marker lies on top of every band.
+        for mark in marks {
+            if case .horizontalBand(let lower, let upper, let middle, let color, let dash) = mark {
+                out += horizontalBand(lower, upper, middle, color, dash, f)
+            }
+        }
         for mark in marks { if case .summary(let s) = mark { out += bands(s, f) } }
         for mark in marks {
             switch mark {
             case .horizontalRule(let value, let color, let dash, let label):
-                guard let fy = y.fraction(value), fy.isFinite else { continue }
+                guard let fy = y.fraction(value), fy.isFinite, fy >= -1e-9, fy <= 1 + 1e-9 else { continue }
                 let py = f.bottom - fy * f.height
-                out.append(SVG.line(f.left, py, f.right, py, stroke: color, width: 1.4, dash: dash))
+                out.append(Draw.line(f.left, py, f.right, py, stroke: color, width: 2, dash: dash))
                 if let label {
-                    out.append(SVG.text(label, x: f.right - 2, y: py - 4, size: 10, anchor: "end", fill: color))
+                    out.append(Draw.text(label, x: f.right - 2, y: py - 5, size: FigureLayout.minimumFont, anchor: .end, fill: color))
                 }
             case .verticalRule(let value, let color, let dash, let label):
                 guard let fx = x.fraction(value), fx.isFinite else { continue }
                 let px = f.left + fx * f.width
-                out.append(SVG.line(px, f.top, px, f.bottom, stroke: color, width: 1.2, dash: dash))
+                out.append(Draw.line(px, f.top, px, f.bottom, stroke: color, width: 1.8, dash: dash))
                 if let label {
-                    out.append(SVG.text(label, x: px + 3, y: f.top + 10, size: 10, fill: color))
+                    out.append(Draw.text(label, x: px + 4, y: f.top + FigureLayout.minimumFont, size: FigureLayout.minimumFont, fill: color))
                 }
+            case .edgeNote(let text, let top, let color):
+                let py = top ? f.top + 4 : f.bottom - 4
+                let tip = top ? py - 2 : py + 2, base = top ? py + 10 : py - 10
+                out.append(Draw.polygon([(f.right - 10, tip), (f.right - 4, base), (f.right - 16, base)], fill: color))
+                out.append(Draw.text(text, x: f.right - 20, y: top ? base : base + 4, size: FigureLayout.minimumFont, anchor: .end, fill: color))
             default:
                 continue
             }
@@ -169,33 +210,34 @@ public struct PlotPanel: Sendable, Equatable {
                 out += markers(x: s.x, y: s.median, style: s.style, dodge: s.dodge, f)
             case .line(let xs, let ys, let style, let withMarkers):
                 if withMarkers { out += markers(x: xs, y: ys, style: style, dodge: 0, f) }
-            case .scatter(let xs, let ys, let style):
-                out += markers(x: xs, y: ys, style: style, dodge: 0, f)
+            case .scatter(let xs, let ys, let style, let offsets):
+                out += markers(x: xs, y: ys, style: style, dodge: 0, f, offsets: offsets)
             default:
                 continue
             }
         }
         out += axes(f)
-        if let title {
-            var tx = f.left - Self.spineOffset
-            if let letter {
-                out.append(SVG.text(letter, x: tx, y: 10 + Self.titleFont, size: Self.titleFont + 2, weight: "bold"))
-                tx += SVG.textWidth(letter, size: Self.titleFont + 2) + 8
-            }
-            out.append(SVG.text(title, x: tx, y: 10 + Self.titleFont, size: Self.titleFont))
+        var ty = 12 + Self.titleFont
+        var tx = f.left - Self.spineOffset
+        if let letter {
+            out.append(Draw.text(letter, x: tx, y: ty, size: FigureLayout.letterFont, bold: true))
+            tx += Draw.textWidth(letter, size: FigureLayout.letterFont, bold: true) + 10
         }
-        return out.joined(separator: "\n")
+        for line in titleText {
+            out.append(Draw.text(line, x: tx, y: ty, size: Self.titleFont))
+            ty += Self.titleFont * 1.25
+        }
+        return out
     }
 
     /// The panel alone as a complete SVG document.
     public func svg() -> String {
-        "<svg xmlns=\"\(SVG.namespace)\" width=\"\(SVG.n(width))\" height=\"\(SVG.n(height))\" viewBox=\"0 0 \(SVG.n(width)) \(SVG.n(height))\" font-family=\"\(SVG.fontFamily)\">\n"
-            + renderGroup() + "\n</svg>"
+        SVGWriter.svg(Drawing(width: width, height: height, title: title ?? "panel", items: items()))
     }
 
     // MARK: marks
 
-    /// Drawable pixel positions of (x[i], y[i]) (nil where not drawable), shifted by `dodge`.
+    /// Drawable positions of (x[i], y[i]) (nil where not drawable), shifted by `dodge`.
     private func pixels(_ xs: [Double], _ ys: [Double], dodge: Double, _ f: PlotFrame) -> [(Double, Double)?] {
         (0..<min(xs.count, ys.count)).map { i in position(xs[i], ys[i], in: f).map { ($0.0 + dodge, $0.1) } }
     }
@@ -205,19 +247,17 @@ public struct PlotPanel: Sendable, Equatable {
         x.scale == .logWithZero && (xs[i] == 0) != (xs[i + 1] == 0)
     }
 
-    private func lines(x xs: [Double], y ys: [Double], style: SeriesStyle, dodge: Double, _ f: PlotFrame) -> [String] {
+    private func lines(x xs: [Double], y ys: [Double], style: SeriesStyle, dodge: Double, _ f: PlotFrame) -> [DrawItem] {
         let p = pixels(xs, ys, dodge: dodge, f)
-        var out: [String] = []
+        var out: [DrawItem] = []
         var run: [(Double, Double)] = []
-        func flush() { if run.count >= 2 { out.append(SVG.polyline(run, style: style)) }; run = [] }
+        func flush() { if run.count >= 2 { out.append(Draw.polyline(run, style: style)) }; run = [] }
         for i in p.indices {
             guard let point = p[i] else { flush(); continue }
             if i > 0, p[i - 1] != nil, crossesBreak(xs, i - 1) {
                 flush()
                 // Across the axis break the slope means nothing: a thin dotted join.
-                var thin = style
-                thin.lineWidth = max(1, style.lineWidth * 0.6)
-                out.append(SVG.polyline([p[i - 1]!, point], style: thin, dash: "1.5 3"))
+                out.append(Draw.polyline([p[i - 1]!, point], style: style, dash: "2 4", width: max(1.4, style.lineWidth * 0.6)))
             }
             run.append(point)
         }
@@ -225,8 +265,12 @@ public struct PlotPanel: Sendable, Equatable {
         return out
     }
 
-    private func markers(x xs: [Double], y ys: [Double], style: SeriesStyle, dodge: Double, _ f: PlotFrame) -> [String] {
-        pixels(xs, ys, dodge: dodge, f).compactMap { $0 }.map { SVG.marker(style.marker, x: $0.0, y: $0.1, style: style) }
+    private func markers(x xs: [Double], y ys: [Double], style: SeriesStyle, dodge: Double, _ f: PlotFrame, offsets: [Double]? = nil) -> [DrawItem] {
+        pixels(xs, ys, dodge: dodge, f).enumerated().compactMap { i, point in
+            guard let point else { return nil }
+            let shift = offsets.map { i < $0.count ? $0[i] : 0 } ?? 0
+            return Draw.marker(style.marker, x: point.0 + shift, y: point.1, style: style)
+        }
     }
 
     /// Points whose median and both quartiles can be drawn, as (index, x, yLow, yHigh).
@@ -253,65 +297,84 @@ public struct PlotPanel: Sendable, Equatable {
         return runs.filter { !$0.isEmpty }
     }
 
-    private func bands(_ s: SummarySeries, _ f: PlotFrame) -> [String] {
+    private func bands(_ s: SummarySeries, _ f: PlotFrame) -> [DrawItem] {
         intervalRuns(s, f).filter { $0.count >= 2 }.map { run in
             let upper = run.map { ($0.1, $0.3) }
             let lower = run.reversed().map { ($0.1, $0.2) }
-            return "<path d=\"\(SVG.pathData(upper + lower, closed: true))\" fill=\"\(s.style.color)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
+            return Draw.polygon(upper + lower, fill: s.style.color, opacity: 0.18)
         }
     }
 
-    private func errorBars(_ s: SummarySeries, _ f: PlotFrame) -> [String] {
-        intervalRuns(s, f).filter { $0.count == 1 }.map { run in
+    private func errorBars(_ s: SummarySeries, _ f: PlotFrame) -> [DrawItem] {
+        intervalRuns(s, f).filter { $0.count == 1 }.flatMap { run -> [DrawItem] in
             let (_, px, low, high) = run[0]
-            let cap = 4.0
-            let d = SVG.pathData([(px, low), (px, high)]) + " " + SVG.pathData([(px - cap, low), (px + cap, low)])
-                + " " + SVG.pathData([(px - cap, high), (px + cap, high)])
-            return "<path d=\"\(d)\" fill=\"none\" stroke=\"\(s.style.color)\" stroke-width=\"1.3\"/>"
+            let cap = 6.0
+            let paint = Paint(stroke: s.style.color, strokeWidth: 1.8)
+            return [
+                .line(DrawPoint(px, low), DrawPoint(px, high), paint),
+                .line(DrawPoint(px - cap, low), DrawPoint(px + cap, low), paint),
+                .line(DrawPoint(px - cap, high), DrawPoint(px + cap, high), paint),
+            ]
         }
+    }
+
+    /// A reference band across the plot, clipped to the frame.
+    private func horizontalBand(_ lower: Double, _ upper: Double, _ middle: Double?, _ color: String, _ dash: String?, _ f: PlotFrame) -> [DrawItem] {
+        var out: [DrawItem] = []
+        if let lo = y.fraction(lower), let hi = y.fraction(upper) {
+            let a = f.bottom - min(1, max(0, lo)) * f.height, b = f.bottom - min(1, max(0, hi)) * f.height
+            if abs(a - b) > 0.01 {
+                out.append(.rect(x: f.left, y: min(a, b), width: f.width, height: abs(a - b), Paint(fill: color, fillOpacity: 0.16)))
+            }
+        }
+        if let middle, let fm = y.fraction(middle), fm >= 0, fm <= 1 {
+            let py = f.bottom - fm * f.height
+            out.append(Draw.line(f.left, py, f.right, py, stroke: color, width: 2.2, dash: dash))
+        }
+        return out
     }
 
     // MARK: axes
 
-    private func axes(_ f: PlotFrame) -> [String] {
-        var out: [String] = []
-        let ink = "#222222"
+    private func axes(_ f: PlotFrame) -> [DrawItem] {
+        var out: [DrawItem] = []
+        let ink = "#222222", width = FigureLayout.axisLine
         // x axis: spine below the frame, ticks, labels, axis label.
         let xSpine = f.bottom + Self.spineOffset
         if x.scale == .logWithZero {
             // A break between the tick at 0 and the log part, marked by two slashes.
             let gap = f.left + PlotAxis.zeroGap * 0.5 * f.width
-            out.append(SVG.line(f.left - 3, xSpine, gap - 3, xSpine, stroke: ink, width: 1))
-            out.append(SVG.line(gap + 3, xSpine, f.right, xSpine, stroke: ink, width: 1))
-            for dx in [-3.0, 3.0] {
-                out.append(SVG.line(gap + dx - 2, xSpine + 4, gap + dx + 2, xSpine - 4, stroke: ink, width: 1))
+            out.append(Draw.line(f.left - 3, xSpine, gap - 4, xSpine, stroke: ink, width: width))
+            out.append(Draw.line(gap + 4, xSpine, f.right, xSpine, stroke: ink, width: width))
+            for dx in [-4.0, 4.0] {
+                out.append(Draw.line(gap + dx - 3, xSpine + 6, gap + dx + 3, xSpine - 6, stroke: ink, width: width))
             }
         } else {
-            out.append(SVG.line(f.left, xSpine, f.right, xSpine, stroke: ink, width: 1))
+            out.append(Draw.line(f.left, xSpine, f.right, xSpine, stroke: ink, width: width))
         }
         for tick in x.ticks {
             guard let fx = x.fraction(tick.value) else { continue }
             let px = f.left + fx * f.width
-            out.append(SVG.line(px, xSpine, px, xSpine + Self.tickLength, stroke: ink, width: 1))
-            out.append(SVG.text(tick.label, x: px, y: xSpine + Self.tickLength + 3 + Self.tickFont * 0.85, size: Self.tickFont, anchor: "middle"))
+            out.append(Draw.line(px, xSpine, px, xSpine + Self.tickLength, stroke: ink, width: width))
+            out.append(Draw.text(tick.label, x: px, y: xSpine + Self.tickLength + 4 + Self.tickFont * 0.8, size: Self.tickFont, anchor: .middle))
         }
-        var labelY = xSpine + Self.tickLength + 4 + Self.tickFont + 6 + Self.labelFont * 0.85
+        var labelY = xSpine + Self.tickLength + 5 + Self.tickFont + 8 + Self.labelFont * 0.8
         for line in xLabelLines {
-            out.append(SVG.text(line, x: (f.left + f.right) / 2, y: labelY, size: Self.labelFont, anchor: "middle"))
+            out.append(Draw.text(line, x: (f.left + f.right) / 2, y: labelY, size: Self.labelFont, anchor: .middle))
             labelY += Self.labelFont * 1.2
         }
         // y axis: spine left of the frame.
         let ySpine = f.left - Self.spineOffset
-        out.append(SVG.line(ySpine, f.top, ySpine, f.bottom, stroke: ink, width: 1))
+        out.append(Draw.line(ySpine, f.top, ySpine, f.bottom, stroke: ink, width: width))
         for tick in y.ticks {
             guard let fy = y.fraction(tick.value) else { continue }
             let py = f.bottom - fy * f.height
-            out.append(SVG.line(ySpine - Self.tickLength, py, ySpine, py, stroke: ink, width: 1))
-            out.append(SVG.text(tick.label, x: ySpine - Self.tickLength - 3, y: py + Self.tickFont * 0.35, size: Self.tickFont, anchor: "end"))
+            out.append(Draw.line(ySpine - Self.tickLength, py, ySpine, py, stroke: ink, width: width))
+            out.append(Draw.text(tick.label, x: ySpine - Self.tickLength - 4, y: py + Self.tickFont * 0.35, size: Self.tickFont, anchor: .end))
         }
         var labelX = 6 + Self.labelFont * 0.85
         for line in yLabelLines {
-            out.append(SVG.text(line, x: labelX, y: (f.top + f.bottom) / 2, size: Self.labelFont, anchor: "middle", rotate: -90))
+            out.append(Draw.text(line, x: labelX, y: (f.top + f.bottom) / 2, size: Self.labelFont, anchor: .middle, rotate: -90))
             labelX += Self.labelFont * 1.2
         }
         return out

@@ -15,7 +15,7 @@ enum TrajectoryFigure {
         guard !sets.isEmpty else { return nil }
         var skipped = SkippedValues()
         let columns = sets.count >= 2 ? 4 : 2
-        let size = (FigureLayout.figureWidth / Double(columns)).rounded()
+        let size = (FigureLayout.figureWidth / Double(columns)).rounded(.down)
         var panels: [PlotPanel] = []
         var anyHeldOut = false
         for set in sets {

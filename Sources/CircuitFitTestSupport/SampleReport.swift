@@ -19,6 +19,7 @@ extension ExperimentReport {
             ("output NMSE, held-out conditions", 0.061, 0.048, -0.012, 10, 0.012),
         ]
         var curves: [SimilarityCurve] = []
+        var taskOnly: [String: [TaskOnlyReference]] = [:]
         for arm in ["plain", "priors"] {
             for lambda in [0.0, 1.0] {
                 for (metric, plainLevel, priorsLevel, gain, scale, spread) in shapes {
@@ -29,19 +30,28 @@ extension ExperimentReport {
                         let rise = lambda == 0 ? 0 : 1 - exp(-Double(m) / scale)
                         let median = base + effect * rise + 0.15 * spread * random.normal()
                         let half = spread * (0.5 + 0.5 * exp(-Double(m) / 50)) * random.uniform(0.8, 1.2)
+                        let values = (0..<seeds).map { _ in median + half * 1.4 * random.normal() }
                         return CurvePoint(
                             recorded: m, median: median, lowerQuartile: median - half * random.uniform(0.7, 1.1),
-                            upperQuartile: median + half * random.uniform(0.7, 1.1), seeds: seeds)
+                            upperQuartile: median + half * random.uniform(0.7, 1.1), seeds: seeds, values: values)
                     }
-                    curves.append(SimilarityCurve(arm: arm, lambda: lambda, metric: metric, points: points))
+                    if lambda == 0 {
+                        // Task-only fits do not depend on M: one reference over all of them.
+                        let medians = points.map(\.median).sorted()
+                        taskOnly[metric, default: []].append(TaskOnlyReference(
+                            arm: arm, median: medians[medians.count / 2], lowerQuartile: medians[1] - spread, upperQuartile: medians[medians.count - 2] + spread,
+                            fits: seeds * ms.count))
+                    } else {
+                        curves.append(SimilarityCurve(arm: arm, lambda: lambda, metric: metric, points: points))
+                    }
                 }
             }
         }
         let metrics = [
-            MetricInfo(metric: "CCA mean (top 10)", armFloors: [ArmFloor(arm: "plain", value: 0.55), ArmFloor(arm: "priors", value: 0.62)], direction: .higherIsBetter),
-            MetricInfo(metric: "Procrustes angular distance (rad)", untrainedFloor: 1.25, direction: .lowerIsBetter),
-            MetricInfo(metric: "held-out-neuron R²", untrainedFloor: 0.15, direction: .higherIsBetter),
-            MetricInfo(metric: "output NMSE, held-out conditions", direction: .lowerIsBetter, scale: .log),
+            MetricInfo(metric: "CCA mean (top 10)", armFloors: [ArmFloor(arm: "plain", value: 0.55), ArmFloor(arm: "priors", value: 0.62)], direction: .higherIsBetter, taskOnly: taskOnly["CCA mean (top 10)"] ?? []),
+            MetricInfo(metric: "Procrustes angular distance (rad)", untrainedFloor: 1.25, direction: .lowerIsBetter, taskOnly: taskOnly["Procrustes angular distance (rad)"] ?? []),
+            MetricInfo(metric: "held-out-neuron R²", untrainedFloor: 0.15, direction: .higherIsBetter, taskOnly: taskOnly["held-out-neuron R²"] ?? []),
+            MetricInfo(metric: "output NMSE, held-out conditions", untrainedFloor: 4.7, direction: .lowerIsBetter, taskOnly: taskOnly["output NMSE, held-out conditions"] ?? []),
         ]
 
         let claims = [
@@ -84,7 +94,7 @@ extension ExperimentReport {
             ],
             commandLine: "circuitfit experiment --out runs/paper --seeds 10 --record 0,2,5,10,20,50,100,200 --lambda 0,1 --iterations 3000 --jobs 2",
             curves: curves, metrics: metrics, claims: claims,
-            traces: [sampleTraces(&random)], trajectories: sampleTrajectories(&random),
+            traces: [sampleTraces(&random, angle: 22.5), sampleTraces(&random, angle: 67.5)], overlays: sampleOverlays(&random),
             spectra: sampleSpectra(&random),
             notes: [
                 "Synthetic sample data for checking the layout of the report: these are not results.",
@@ -93,7 +103,7 @@ extension ExperimentReport {
         return report
     }
 
-    private static func sampleTraces(_ random: inout SeededRandom) -> OutputTraces {
+    private static func sampleTraces(_ random: inout SeededRandom, angle: Double) -> OutputTraces {
         let times = stride(from: -100.0, through: 500.0, by: 5.0).map { $0 }
         func bump(_ t: Double, _ centre: Double, _ width: Double) -> Double { exp(-0.5 * pow((t - centre) / width, 2)) }
         let shapes: [[(Double, Double, Double)]] = [
@@ -111,8 +121,25 @@ extension ExperimentReport {
                 LabelledSeries(label: "λ = 1, M = 20", values: withNeural),
             ])
         }
-        return OutputTraces(condition: "held-out condition, reach angle 22.5°", timesMs: times, goTimeMs: 0,
+        return OutputTraces(condition: "θ = \(angle)°", timesMs: times, goTimeMs: 0,
                             valueLabel: "muscle output (a.u.)", muscles: muscles)
+    }
+
+    /// The model's trajectories as an alignment would leave them: the circuit's, slightly warped.
+    private static func sampleOverlays(_ random: inout SeededRandom) -> [TrajectoryOverlay] {
+        let sets = sampleTrajectories(&random)
+        let circuit = sets[0]
+        return [(0.35, "model, λ = 0 (task only)", 0.62, 0.41), (0.1, "model, λ = 1, M = 20", 0.91, 0.83)].map { warp, label, r2, heldR2 in
+            TrajectoryOverlay(
+                label: label, reference: "circuit (200 neurons)", unit: "Hz",
+                alignment: "rotation and one scale from the model's top 10 PCs to the circuit's, fitted on the training conditions",
+                alignedR2Train: r2, alignedR2HeldOut: heldR2, varianceExplained: circuit.varianceExplained,
+                conditions: circuit.conditions.map { condition in
+                    OverlayCondition(angle: condition.angle, heldOut: condition.heldOut, reference: condition.points, model: condition.points.enumerated().map { t, p in
+                        PCPoint(p.pc1 * (1 + warp * sin(Double(t) / 17)), p.pc2 * (1 - warp * 0.5), p.pc3 + 30 * warp * cos(Double(t) / 23))
+                    })
+                })
+        }
     }
 
     private static func sampleTrajectories(_ random: inout SeededRandom) -> [TrajectorySet] {

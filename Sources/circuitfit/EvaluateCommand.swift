@@ -96,6 +96,9 @@ struct EvaluateCommand: ParsableCommand {
                 split: split, reference: population)
             metrics.converged = record?.converged
             metrics.convergence = record?.convergence
+            if let warning = unseenInputWarning(metrics.unseenInputChannels ?? []) {
+                say("warning: " + warning)
+            }
             // The mechanism audit, whenever the ground truth is known.
             var audit: MechanismAudit? = nil
             let beside = URL(fileURLWithPath: dataset).deletingLastPathComponent()

@@ -16,12 +16,12 @@ struct HDF5ReadCommand: ParsableCommand {
     var file: String
     @Option(help: "Folder to write the recording into (recording.npz, recording.json).")
     var result: String
-    @Option(help: "Behavioural series to read (repeatable).")
-    var behavior: [String] = []
+    @Option(help: "The import options as JSON (written by import).")
+    var options: String
 
     func run() throws {
         try reportingErrors {
-            try HDF5Isolation.childMain(file: URL(fileURLWithPath: file), behavior: behavior, result: URL(fileURLWithPath: result))
+            try HDF5Isolation.childMain(file: URL(fileURLWithPath: file), options: URL(fileURLWithPath: options), result: URL(fileURLWithPath: result))
         }
     }
 }

@@ -1,62 +1,84 @@
 import ArgumentParser
 import Foundation
 import CircuitFitCore
-import CircuitFitModel
 import CircuitFitAnalysis
 import CircuitFitImport
-import CircuitFitReport
-import CircuitFitCircuit
-import CircuitFitFitting
-import CircuitFitExperiment
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn a recording (NWB, MAT v5/v7.3, NPZ) into a dataset that `train` reads.",
         discussion: """
-            Aligns each trial's spikes to an event, bins them, turns counts into rates (Hz), \
-            optionally smooths them, and averages the trials of each condition (or keeps single \
-            trials); resamples behaviour (EMG, hand velocity…) to the same bins as targets; builds \
-            inputs (a one-hot of the condition plus a hold/go channel, or named trial columns). \
-            Writes DATASET.npz with `recorded` [C,T,M] (Hz), `neuron_ids`, `conditions` and the \
-            provenance of every choice in DATASET.provenance.json.
+            Selects trials, aligns each trial's spikes to an event, bins them, turns counts \
+            into rates (Hz), averages the trials of each condition (or keeps single trials) and \
+            smooths them (by default with the Gaussian width that best predicts one half of the \
+            trials from the other); resamples behaviour (EMG, hand velocity…) to the same bins as \
+            targets; builds inputs (a one-hot of the condition, cos/sin of the reach angle, or \
+            named trial columns, each with a hold/go channel). Writes DATASET.npz with \
+            `recorded` [C,T,M] (Hz), each neuron's split-half `reliability` (the noise ceiling \
+            `evaluate` reports) and DATASET.provenance.json with every choice. Layouts and \
+            arrays: docs/files.md; the method: docs/method.md.
 
-            NWB: the units table (spike_times), intervals/trials (start_time, stop_time, the \
-            event and condition columns) and TimeSeries under processing/ or acquisition/. \
-            MAT/NPZ: `spike_times` (cell array, or flat with `spike_times_index`), optional \
-            `unit_ids`, one `trials_<column>` per trials column (`trials_start_time`, \
-            `trials_stop_time`, …), and behaviour `<name>` with `<name>_timestamps` or `<name>_rate`.
+            NWB: the units table, intervals/trials and TimeSeries under processing/ or \
+            acquisition/. MAT/NPZ: flat arrays (`spike_times`, `trials_<column>`, behaviour \
+            `<name>` with `<name>_rate` or `<name>_timestamps`), or in a MAT file a struct \
+            array of trials (`trials(k).spikes{u}`, `trials(k).target = '45deg'`, event and \
+            behaviour fields). Condition labels may be numbers or text in every format.
 
-            Example:
-              circuitfit import session.nwb --out session.npz --condition-column reach_target \\
-                  --align-to go_cue_time --window-ms -200,600 --bin-ms 10 --smooth-ms 20 --behavior emg
-              circuitfit train session.npz --out fit --record 20 --lambda auto
+            Examples:
+              circuitfit import session.nwb --out session.npz \\
+                --condition-column target --align-to go_cue_time \\
+                --window-ms -200,600 --bin-ms 10 --behavior EMG \\
+                --inputs angle --angle-column reach_dir_deg \\
+                --angle-unit deg --where outcome=success
+              circuitfit import trials.mat --out session.npz \\
+                --trials-variable trials --spikes-field spikes \\
+                --condition-column condition --behavior emg
+              circuitfit train session.npz --out fit --record 20
             """)
 
     @Argument(help: "The recording (.nwb, .mat or .npz).")
     var file: String
-    @Option(help: "The dataset file to write (.npz).")
+    @Option(help: "The dataset file to write (.npz); DATASET.provenance.json is written beside it.")
     var out: String
-    @Option(help: "JSON file with any ImportOptions field; flags override it.")
+    @Option(help: "JSON file with any import option (the \"options\" object of a provenance file works); flags override it.")
     var config: String?
-    @Option(help: "Trials column naming each trial's condition (default 'condition').")
+    @Option(help: "Trials column naming each trial's condition: numbers or text (default 'condition').")
     var conditionColumn: String?
-    @Option(help: "Trials column with the event time (s) to align to (default 'go_cue_time').")
+    @Option(help: "Trials column with the event time (s) every trial is aligned to (default 'go_cue_time').")
     var alignTo: String?
-    @Option(parsing: .unconditional, help: "Window around the event, ms: START,END (default -400,600).")
+    @Option(parsing: .unconditional, help: "Window around the event, ms: START,END, END exclusive, a whole number of bins (default -400,600).")
     var windowMs: String?
-    @Option(parsing: .unconditional, help: "Bin width, ms (default 20).")
+    @Option(parsing: .unconditional, help: "Bin width, ms: the dataset's dt_ms (default 20).")
     var binMs: Double?
-    @Option(parsing: .unconditional, help: "SD of the Gaussian smoothing kernel, ms (default 0 = none).")
-    var smoothMs: Double?
-    @Option(help: "Behavioural series used as targets (repeatable; channels are concatenated).")
+    @Option(parsing: .unconditional, help: "SD of the Gaussian smoothing kernel, ms (0 = none), or 'auto': the width that best predicts one half of the trials from the other (default auto).")
+    var smoothMs: String?
+    @Option(help: "Behavioural series used as targets: an NWB TimeSeries name or path, a MAT/NPZ variable or trials-struct field (repeatable; channels are concatenated).")
     var behavior: [String] = []
-    @Option(help: "Trials columns used as inputs instead of the condition one-hot (repeatable).")
+    @Option(help: "Inputs: one-hot (a channel per condition; held-out conditions' channels are never trained), angle (cos θ, sin θ of --angle-column, like the built-in dataset) or columns (see --input-column). Default one-hot.")
+    var inputs: InputsChoice?
+    @Option(help: "Numeric trials column used as an input channel (repeatable; implies --inputs columns).")
     var inputColumn: [String] = []
-    @Option(help: "Conditions held out of training (comma-separated labels); default: a random quarter.")
+    @Option(help: "Conditions held out of training (comma-separated labels); default: a random quarter (seeded).")
     var heldOut: String?
-    @Option(help: "Numeric trials column with each condition's reach angle.")
+    @Option(help: "Numeric trials column with each trial's reach angle (for --inputs angle, and the dataset's angles).")
     var angleColumn: String?
+    @Option(help: "Unit of --angle-column: deg or rad. Required when a value exceeds 2π; values are range-checked (±360° or ±2π).")
+    var angleUnit: AngleUnitChoice?
+    @Option(name: .customLong("where"), help: "Keep only trials passing COLUMN=VALUE, COLUMN!=VALUE or a numeric COLUMN<VALUE (also <=, >, >=), e.g. outcome=success (repeatable: all must pass).")
+    var filters: [String] = []
+    @Option(help: "Keep only these trial ids (comma-separated, ranges allowed: 0,4,10-19); ids are the trials table's, else row numbers from 0.")
+    var trials: String?
+    @Option(help: "Leave out these trial ids (comma-separated, ranges allowed).")
+    var dropTrials: String?
+    @Option(help: "MAT files: the struct array of trials (default: the file's only one).")
+    var trialsVariable: String?
+    @Option(help: "MAT trials struct: the field with each trial's spike times, a cell of one vector (s) per unit (default 'spikes').")
+    var spikesField: String?
+    @Option(parsing: .unconditional, help: "Leave out neurons whose split-half reliability is below this, in [0, 1] (default 0: keep all; below 0.5 they are flagged).")
+    var minReliability: Double?
+    @Flag(help: "Allow windows that reach outside their trial's start_time…stop_time (spikes and behaviour there are used as recorded).")
+    var allowOutsideTrials = false
     @Flag(help: "One row per trial instead of condition averages.")
     var singleTrials = false
     /// Reads NWB / MAT v7.3 in this process instead of a child (no protection from libhdf5
@@ -64,27 +86,67 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: .hidden)
     var hdf5InProcess = false
 
+    /// The value of `--inputs`.
+    enum InputsChoice: String, ExpressibleByArgument, CaseIterable {
+        case oneHot = "one-hot", angle, columns
+    }
+
+    /// The value of `--angle-unit`.
+    enum AngleUnitChoice: String, ExpressibleByArgument, CaseIterable {
+        case deg, rad
+    }
+
+    func options() throws -> ImportOptions {
+        var options = ImportOptions()
+        if let config { options = try ConfigFile.load(options, from: URL(fileURLWithPath: config)) }
+        if let conditionColumn { options.conditionColumn = conditionColumn }
+        if let alignTo { options.alignTo = alignTo }
+        if let windowMs {
+            let w = try parseNumberList(windowMs, option: "--window-ms")
+            guard w.count == 2 else { throw CircuitFitError("--window-ms takes START,END in ms, got '\(windowMs)'") }
+            options.windowStartMs = w[0]; options.windowEndMs = w[1]
+        }
+        if let binMs { options.binMs = binMs }
+        if let smoothMs {
+            if smoothMs.lowercased() == "auto" {
+                options.smoothMs = .auto
+            } else if let value = Double(smoothMs) {
+                options.smoothMs = .ms(value)
+            } else {
+                throw CircuitFitError("--smooth-ms takes a number of ms or 'auto', got '\(smoothMs)'")
+            }
+        }
+        if !behavior.isEmpty { options.behavior = behavior }
+        if !inputColumn.isEmpty { options.inputs = .columns; options.inputColumns = inputColumn }
+        if let inputs {
+            switch inputs {
+            case .oneHot: options.inputs = .conditionOneHot
+            case .angle: options.inputs = .angle
+            case .columns:
+                guard !options.inputColumns.isEmpty else { throw CircuitFitError("--inputs columns needs at least one --input-column NAME") }
+                options.inputs = .columns
+            }
+        }
+        if let heldOut { options.heldOutConditions = heldOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let angleColumn { options.angleColumn = angleColumn }
+        if let angleUnit { options.angleUnit = angleUnit == .deg ? .degrees : .radians }
+        if !filters.isEmpty { options.filters = filters }
+        if let trials { options.keepTrials = try parseIDList(trials, option: "--trials") }
+        if let dropTrials { options.dropTrials = try parseIDList(dropTrials, option: "--drop-trials") }
+        if let trialsVariable { options.trialsVariable = trialsVariable }
+        if let spikesField { options.spikesField = spikesField }
+        if let minReliability { options.minReliability = minReliability }
+        if allowOutsideTrials { options.requireWindowInsideTrials = false }
+        if singleTrials { options.singleTrials = true }
+        try options.validate()
+        return options
+    }
+
     func run() throws {
         try reportingErrors {
             let outURL = try outputURL(out)
             try requireWritableFileLocation(outURL)
-            var options = ImportOptions()
-            if let config { options = try ConfigFile.load(options, from: URL(fileURLWithPath: config)) }
-            if let conditionColumn { options.conditionColumn = conditionColumn }
-            if let alignTo { options.alignTo = alignTo }
-            if let windowMs {
-                let w = try parseNumberList(windowMs, option: "--window-ms")
-                guard w.count == 2 else { throw CircuitFitError("--window-ms takes START,END in ms, got '\(windowMs)'") }
-                options.windowStartMs = w[0]; options.windowEndMs = w[1]
-            }
-            if let binMs { options.binMs = binMs }
-            if let smoothMs { options.smoothMs = smoothMs }
-            if !behavior.isEmpty { options.behavior = behavior }
-            if !inputColumn.isEmpty { options.inputs = .columns; options.inputColumns = inputColumn }
-            if let heldOut { options.heldOutConditions = heldOut.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            if let angleColumn { options.angleColumn = angleColumn }
-            if singleTrials { options.singleTrials = true }
-            try options.validate()
+            let options = try options()
             let source = URL(fileURLWithPath: file)
             // libhdf5 crashes on some damaged files: NWB and MAT v7.3 are read by a child process
             let isolation = hdf5InProcess ? nil : HDF5Isolation(executable: currentExecutable(), arguments: ["hdf5-read"], timeoutSeconds: HDF5Isolation.defaultTimeout(for: source))
@@ -102,11 +164,20 @@ struct ImportCommand: ParsableCommand {
                 say("note: \(provenance.nonFiniteSpikeTimesDropped) spike time(s) were NaN or infinite and were left out (recorded in the provenance)")
             }
             let m = dataset.recorded?.d2 ?? 0
+            let excluded = provenance.excludedTrials.count
+            let reliable = provenance.reliability.compactMap { $0 }
+            let median = reliable.sorted()[safe: reliable.count / 2]
             print("""
-                imported \(file): \(m) neurons, \(dataset.conditions) \(options.singleTrials ? "trials" : "conditions") (\(dataset.trainingConditions.count) training), \
+                imported \(file) (\(provenance.layout)): \(m) neurons, \(dataset.conditions) \(options.singleTrials ? "trials" : "conditions") (\(dataset.trainingConditions.count) training), \
                 \(dataset.steps) bins of \(format(dataset.dtMs, 1)) ms, go at bin \(dataset.goIndex), \(dataset.outputCount) target channel(s), \(dataset.inputCount) input channel(s)
+                trials: \(provenance.trialsUsed) used of \(provenance.trialsInFile)\(excluded > 0 ? " (\(excluded) left out: see excludedTrials in the provenance)" : "")
+                smoothing: \(provenance.smoothingMs > 0 ? "Gaussian SD \(format(provenance.smoothingMs, 1)) ms" : "none")\(options.smoothMs == .auto ? " (auto)" : "")
+                split-half reliability: median \(median.map { format($0, 3) } ?? "undefined") over \(reliable.count) neurons; \(provenance.unreliableUnits.count) below \(SplitHalfReliability.unreliableBelow) (flagged)\(provenance.droppedUnits.isEmpty ? "" : "; \(provenance.droppedUnits.count) left out by --min-reliability")
                 wrote \(out) and \(provenanceURL.path)
                 """)
+            if options.inputs == .conditionOneHot && dataset.heldOutConditions.count > 0 {
+                say("warning: one-hot inputs: the held-out conditions' input channels are never active in training, so their score measures nothing the network could have learned; use --inputs angle --angle-column NAME (or --input-column) to give every condition inputs a network can generalise over")
+            }
         }
     }
 }
@@ -132,4 +203,24 @@ func currentExecutable() -> URL {
     let link = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     if FileManager.default.isExecutableFile(atPath: link.path) { return link }
     return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+}
+
+/// "0,4,10-19" → [0, 4, 10, …, 19], with an error naming the option on anything else.
+func parseIDList(_ text: String, option: String) throws -> [Int] {
+    var ids: [Int] = []
+    for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+        let ends = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Int($0) }
+        if ends.count == 1, let id = ends[0] {
+            ids.append(id)
+        } else if ends.count == 2, let a = ends[0], let b = ends[1], a <= b, b - a < 10_000_000 {
+            ids += Array(a...b)
+        } else {
+            throw CircuitFitError("\(option): '\(part)' is not a trial id or a range like 10-19 (expected e.g. 0,4,10-19)")
+        }
+    }
+    return ids
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -33,6 +33,21 @@ enum MetricsTable {
         }
         out += "  canonical correlations: " + m.canonicalCorrelations.map { format($0, 3) }.joined(separator: " ")
         if let c = m.convergence { out += "\n  " + ConvergenceText.line(c) }
+        if let n = m.noiseCeiling {
+            out += "\n  noise ceilings (split-half reliability of the recorded PSTHs; normalised = R² / ceiling):"
+            out += "\n    " + "scored on".padding(toLength: w0 - 2, withPad: " ", startingAt: 0) + "   R²        ceiling   normalised"
+            func row(_ name: String, _ r2: Double?, _ ceiling: Double?, _ normalized: Double?) -> String {
+                "\n    " + name.padding(toLength: w0 - 2, withPad: " ", startingAt: 0) + "   "
+                    + f(r2).padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + f(ceiling).padding(toLength: 8, withPad: " ", startingAt: 0) + "  " + f(normalized)
+            }
+            out += row("recorded units, training conditions", n.recordedR2Train, n.recordedR2CeilingTrain, n.recordedR2NormalizedTrain)
+            out += row("held-out neurons, held-out conditions", n.heldoutNeuronR2, n.heldoutNeuronR2Ceiling, n.heldoutNeuronR2Normalized)
+            let flagged = n.neurons.filter(\.unreliable)
+            if !flagged.isEmpty {
+                let names = flagged.map { "\($0.id.map { "unit \($0)" } ?? "neuron \($0.neuron)") (\($0.role.rawValue), ceiling \(f($0.ceiling)))" }
+                out += "\n    unreliable (ceiling below \(format(n.unreliableBelow, 1))): " + names.joined(separator: ", ")
+            }
+        }
         return out
     }
 }

@@ -30,6 +30,7 @@ struct TrainCommand: ParsableCommand {
               circuitfit train circuit/dataset.npz --out task-only --record 0
               circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --max-iterations 3000
               circuitfit train circuit/dataset.npz --out fit-adam --record 20 --optimizer adam
+              circuitfit train session.npz --out fit --record 20 --report
             """)
 
     @Argument(help: "The dataset (.npz).")
@@ -44,6 +45,8 @@ struct TrainCommand: ParsableCommand {
     var lambda: String?
     @Option(parsing: .unconditional, help: "Seed of neuron sampling, initialisation and noise (default 1).")
     var seed: UInt64?
+    @Flag(help: "Also write the fit's report, --out/report.html (as `circuitfit report`).")
+    var report = false
     @OptionGroup var fit: FitOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -65,7 +68,10 @@ struct TrainCommand: ParsableCommand {
             let data = try ReachDataset.read(from: datasetURL)
             // everything the fit and its evaluation need (M, indices, shapes, memory, degenerate
             // data) fails before --out is touched
-            _ = try preflightFit(dataset: data, config: config, file: dataset)
+            let prepared = try preflightFit(dataset: data, config: config, file: dataset)
+            if let warning = unseenInputWarning(unseenInputChannels(dataset: data, training: prepared.split.fit, heldOut: prepared.split.heldOut)) {
+                say("warning: " + warning)
+            }
             var selection: LambdaSelection? = nil
             if autoLambda {
                 let line = SharedProgressLine(label: "λ auto")
@@ -99,10 +105,14 @@ struct TrainCommand: ParsableCommand {
             do {
                 let metrics = try FitOutputs.metrics(model, dataset: data)
                 try FitOutputs.write(model, metrics: metrics, config: config, dataset: datasetURL.path, lambdaSelection: selection, into: &output)
+                if report {   // part of the fit's folder: written before it replaces --out
+                    try writeFitReport(folder: output.url, shownAs: output.target, dataset: data, datasetPath: dataset, to: output.file("report.html"))
+                }
                 try output.commit()
                 let lambdaText = model.spec.recorded == 0 ? "task only (no recorded neurons, λ does not apply)" : "λ = \(config.lambda)"
                 print(MetricsTable.render(metrics, title: "fit: M = \(model.spec.recorded), \(lambdaText), seed \(config.seed), \(config.optimizer.rawValue), \(model.training?.updates ?? 0) iterations in \(format(model.training?.seconds ?? 0, 1)) s"))
                 print("wrote \(out)/model.npz, metrics.json, history.csv, config.json")
+                if report { print("wrote \(out)/report.html") }
             } catch {
                 output.discard()
                 throw error

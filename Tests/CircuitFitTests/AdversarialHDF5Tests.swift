@@ -74,18 +74,36 @@ final class AdversarialHDF5Tests: AdversarialTestCase {
     }
 
     /// The child's hand-over is exact: a recording read through the child process equals the one
-    /// read in process, bit for bit (spike times, trial columns, behaviour).
+    /// read in process, bit for bit (spike times, trial columns, behaviour), for an NWB file and
+    /// for a MAT v7.3 struct array of trials (spikes and behaviour stored with each trial).
     func testChildProcessReadIsBitExact() throws {
-        let url = Self.fixtures.appendingPathComponent("import/reach.nwb")
-        let direct = try RecordingImporter.readRecording(url: url, behavior: ["EMG", "hand_velocity"])
         let isolation = HDF5Isolation(executable: try CLI.executable(), arguments: ["hdf5-read"], timeoutSeconds: 60)
-        let child = try isolation.readRecording(url: url, behavior: ["EMG", "hand_velocity"])
-        XCTAssertEqual(child.units, direct.units)
-        XCTAssertEqual(child.trials.columnNames, direct.trials.columnNames)
-        for name in direct.trials.columnNames { XCTAssertEqual(child.trials.storedColumn(name), direct.trials.storedColumn(name), name) }
-        XCTAssertEqual(child.behavior.map(\.values), direct.behavior.map(\.values))
-        XCTAssertEqual(child.behavior.map(\.times), direct.behavior.map(\.times))
-        XCTAssertEqual(child.source, direct.source)
-        XCTAssertEqual(child.format, direct.format)
+        var nwb = ImportOptions()
+        nwb.behavior = ["EMG", "hand_velocity"]
+        var structs = ImportOptions()
+        structs.behavior = ["EMG"]
+        for (name, options) in [("import/reach.nwb", nwb), ("import/lab_trials_v73.mat", structs)] {
+            let url = Self.fixtures.appendingPathComponent(name)
+            let direct = try RecordingImporter.readRecording(url: url, options: options)
+            let child = try isolation.readRecording(url: url, options: options)
+            XCTAssertEqual(child.units, direct.units, name)
+            XCTAssertEqual(child.trialSpikes, direct.trialSpikes, name)
+            XCTAssertEqual(child.trials.columnNames, direct.trials.columnNames, name)
+            for column in direct.trials.columnNames {
+                // bit for bit, so a NaN (a trial without the event) must come back as the same NaN
+                if case .numbers(let a)? = child.trials.storedColumn(column), case .numbers(let b)? = direct.trials.storedColumn(column) {
+                    XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(name) \(column)")
+                } else {
+                    XCTAssertEqual(child.trials.storedColumn(column), direct.trials.storedColumn(column), "\(name) \(column)")
+                }
+            }
+            XCTAssertEqual(child.behavior, direct.behavior, name)
+            XCTAssertFalse(direct.behavior.isEmpty, name)
+            XCTAssertEqual(child.source, direct.source, name)
+            XCTAssertEqual(child.format, direct.format, name)
+            XCTAssertEqual(child.layout, direct.layout, name)
+        }
+        let structRecording = try RecordingImporter.readRecording(url: Self.fixtures.appendingPathComponent("import/lab_trials_v73.mat"), options: structs)
+        XCTAssertNotNil(structRecording.trialSpikes, "the struct fixture stores spikes with each trial")
     }
 }

@@ -53,7 +53,9 @@ final class ImportErrorTests: XCTestCase {
         var options = ImportFixtures.reachOptions
         options.windowStartMs = -700
         let text = message("reach.nwb", options)
-        XCTAssertTrue(text.range(of: #"trial \d+ runs [0-9.]+…[0-9.]+ s, but the window -700.0…600.0 ms around go_cue_time = [0-9.]+ s covers"#, options: .regularExpression) != nil, text)
+        XCTAssertTrue(text.contains("80 of 80 trials have a window (-700.0…600.0 ms around go_cue_time) reaching outside their start_time…stop_time"), text)
+        XCTAssertTrue(text.range(of: #"trial \d+ runs [0-9.]+…[0-9.]+ s, window [0-9.]+…[0-9.]+ s"#, options: .regularExpression) != nil, text)
+        XCTAssertTrue(text.contains("and 68 more") && text.contains("--allow-outside-trials") && text.contains("--drop-trials 0,1,2"), text)
         // Allowed explicitly, the same window imports.
         options.requireWindowInsideTrials = false
         XCTAssertNoThrow(try RecordingImporter.importRecording(url: ImportFixtures.url("reach.nwb"), options: options))

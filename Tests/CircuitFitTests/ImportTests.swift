@@ -25,6 +25,7 @@ enum ImportFixtures {
         o.windowEndMs = 600
         o.binMs = 20
         o.trainFraction = 1
+        o.smoothMs = .ms(0)  // these tests check binning against known rates
         return o
     }
 
@@ -38,6 +39,7 @@ enum ImportFixtures {
         o.binMs = 10
         o.behavior = ["emg"]
         o.trainFraction = 1
+        o.smoothMs = .ms(0)
         return o
     }
 
@@ -306,7 +308,7 @@ final class ImportTests: XCTestCase {
 
     func testSmoothingChangesTheImportedRatesButNotTheirMean() throws {
         var options = ImportFixtures.alignmentOptions
-        options.smoothMs = 15
+        options.smoothMs = .ms(15)
         let (smooth, provenance) = try RecordingImporter.importRecording(url: ImportFixtures.url("alignment.nwb"), options: options)
         let recorded = try XCTUnwrap(smooth.recorded)
         XCTAssertTrue(provenance.smoothing.contains("renormalised"))

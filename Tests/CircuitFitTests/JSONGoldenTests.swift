@@ -36,6 +36,8 @@ final class JSONGoldenTests: XCTestCase {
         try roundTrip(FitRecord.self, "fit-config-lambda-auto.json")
         try roundTrip(FitMetrics.self, "fit-metrics.json")
         try roundTrip(FitMetrics.self, "evaluate.json")
+        // A recording's fit: the noise ceilings and unseen-input keys with values, not nulls.
+        try roundTrip(FitMetrics.self, "evaluate-recording.json")
     }
 
     func testCircuitFiles() throws {

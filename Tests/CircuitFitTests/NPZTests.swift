@@ -193,10 +193,10 @@ final class NPZTests: XCTestCase {
         let big = npz("targets", npy("{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }", [0x3F, 0xF0, 0, 0, 0, 0, 0, 0]))
         XCTAssertEqual(
             errorMessage { _ = try NPZArchive.decode(Data(big), fileName: "dataset.npz") },
-            "dataset.npz: array 'targets' has dtype '>f8' (big-endian); CircuitFit reads little-endian float32, float64 and integer arrays")
+            "dataset.npz: array 'targets' has dtype '>f8' (big-endian); CircuitFit reads little-endian float32, float64, integer and string arrays")
         let cases: [(String, String)] = [
-            ("'<c16'", "(complex)"), ("'<U5'", "(unicode strings)"), ("'|O'", "(Python objects)"),
-            ("'|S3'", "(byte strings)"), ("'<f2'", "(float16)"), ("'<M8[ns]'", "(datetimes)"), ("'float64'", "(not a NumPy dtype string)"),
+            ("'<c16'", "(complex)"), ("'>U5'", "(big-endian)"), ("'|O'", "(Python objects)"),
+            ("'<f2'", "(float16)"), ("'<M8[ns]'", "(datetimes)"), ("'float64'", "(not a NumPy dtype string)"),
             ("[('a', '<f8'), ('b', '<i4')]", "structured dtype"),
         ]
         for (descr, expected) in cases {
@@ -374,7 +374,7 @@ final class NPZTests: XCTestCase {
         XCTAssertTrue(fortran.hasPrefix("fortran.npz: array 'W' is stored in Fortran order"), fortran)
         XCTAssertEqual(
             errorMessage { _ = try NPZArchive.read(from: paths[3]) },
-            "big.npz: array 'targets' has dtype '>f8' (big-endian); CircuitFit reads little-endian float32, float64 and integer arrays")
+            "big.npz: array 'targets' has dtype '>f8' (big-endian); CircuitFit reads little-endian float32, float64, integer and string arrays")
     }
 
     func testNumpyReadsOurFiles() throws {

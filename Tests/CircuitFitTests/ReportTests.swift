@@ -29,7 +29,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(values(0.85, 0.99), [0.85, 0.9, 0.95, 1])
         XCTAssertEqual(values(-100, 500, 8), [-100, 0, 100, 200, 300, 400, 500])
         XCTAssertEqual(values(-2.3, 0.2), [-2.5, -2, -1.5, -1, -0.5, 0, 0.5])
-        XCTAssertEqual(labels(-2.3, 0.2), ["-2.5", "-2.0", "-1.5", "-1.0", "-0.5", "0.0", "0.5"])
+        XCTAssertEqual(labels(-2.3, 0.2), ["−2.5", "−2.0", "−1.5", "−1.0", "−0.5", "0.0", "0.5"])
     }
 
     func testLinearTicksOnDegenerateRanges() {
@@ -121,7 +121,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(points.count, 3)
         XCTAssertEqual(points.first!.0, f.left + PlotAxis.zeroGap * f.width, accuracy: 0.01)
         XCTAssertEqual(points.last!.0, f.right, accuracy: 0.01)
-        XCTAssertTrue(paths.contains { $0.attributes.contains("stroke-dasharray=\"1.5 3\"") })
+        XCTAssertTrue(paths.contains { $0.attributes.contains("stroke-dasharray=\"2 4\"") })
         // The band covers the three positive points; M = 0 gets an error bar.
         XCTAssertEqual(paths.filter { $0.attributes.contains("fill-opacity") }.count, 1)
     }

@@ -15,6 +15,9 @@ extension ReachDataset {
         if let rates { a.set("rates", NPYArray(rates)) }
         if let recorded { a.set("recorded", NPYArray(recorded)) }
         if let neuronIDs { a.set("neuron_ids", NPYArray(neuronIDs)) }
+        if let reliability { a.set("reliability", NPYArray(reliability)) }
+        if let recordedHalfA { a.set("recorded_half_a", NPYArray(recordedHalfA)) }
+        if let recordedHalfB { a.set("recorded_half_b", NPYArray(recordedHalfB)) }
         if let excitatory { a.set("excitatory", NPYArray(excitatory.map { $0 ? 1 : 0 })) }
         if let conditionLabels { a.set("conditions", NPYArray(conditionLabels)) }
         a.set("angles", NPYArray(angles))
@@ -42,6 +45,12 @@ extension ReachDataset {
         }
         let neuronIDs = a["neuron_ids"] == nil ? nil : try a.intVector("neuron_ids", count: recorded?.d2, dims: "[M]")
         let neuronCount = (rates ?? recorded)!.d2
+        let reliability = a["reliability"] == nil || recorded == nil ? nil : try a.vector("reliability", count: recorded!.d2, dims: "[M]")
+        let halfA = a["recorded_half_a"] == nil || recorded == nil ? nil : try a.array3("recorded_half_a", c, t, recorded!.d2, dims: "[C,T,M]")
+        let halfB = a["recorded_half_b"] == nil || recorded == nil ? nil : try a.array3("recorded_half_b", c, t, recorded!.d2, dims: "[C,T,M]")
+        guard (halfA == nil) == (halfB == nil) else {
+            throw CircuitFitError("\(file): has only one of 'recorded_half_a' and 'recorded_half_b' (the split-half PSTHs come in pairs)")
+        }
         let excitatory = a["excitatory"] == nil ? nil : try a.intVector("excitatory", count: neuronCount, dims: "[N]").map { $0 != 0 }
         let labels = a["conditions"] == nil ? nil : try a.vector("conditions", count: c, dims: "[C]")
         let angles = a["angles"] == nil ? [Double](repeating: .nan, count: c) : try a.vector("angles", count: c, dims: "[C]")
@@ -67,6 +76,7 @@ extension ReachDataset {
         }
         self.init(
             inputs: inputs, targets: targets, rates: rates, recorded: recorded, neuronIDs: neuronIDs,
-            excitatory: excitatory, conditionLabels: labels, angles: angles, isTraining: train.map { $0 == 1 }, dtMs: dt, goIndex: go)
+            excitatory: excitatory, conditionLabels: labels, angles: angles, isTraining: train.map { $0 == 1 }, dtMs: dt, goIndex: go,
+            reliability: reliability, recordedHalfA: halfA, recordedHalfB: halfB)
     }
 }

@@ -15,6 +15,14 @@ public struct ReachDataset: Sendable {
     public var recorded: Array3<Double>?
     /// Identifiers of the recorded neurons [M].
     public var neuronIDs: [Int]?
+    /// Each recorded neuron's split-half reliability [M] (Spearman–Brown corrected correlation
+    /// of odd-trial and even-trial PSTHs; imported data; NaN where undefined).
+    public var reliability: [Double]?
+    /// The PSTHs of each condition's odd trials (1st, 3rd, …) and even trials [C, T, M], Hz,
+    /// smoothed like `recorded` (imported condition averages; NaN for a condition with one trial):
+    /// the noise ceilings of `evaluate` come from these.
+    public var recordedHalfA: Array3<Double>?
+    public var recordedHalfB: Array3<Double>?
     /// true for excitatory neurons [N] (generated data; needed for Dale's law in the model).
     public var excitatory: [Bool]?
     /// Numeric condition labels [C] (imported data).
@@ -31,9 +39,11 @@ public struct ReachDataset: Sendable {
     public init(
         inputs: Array3<Double>, targets: Array3<Double>, rates: Array3<Double>? = nil,
         recorded: Array3<Double>? = nil, neuronIDs: [Int]? = nil, excitatory: [Bool]? = nil, conditionLabels: [Double]? = nil,
-        angles: [Double], isTraining: [Bool], dtMs: Double, goIndex: Int
+        angles: [Double], isTraining: [Bool], dtMs: Double, goIndex: Int,
+        reliability: [Double]? = nil, recordedHalfA: Array3<Double>? = nil, recordedHalfB: Array3<Double>? = nil
     ) {
         self.inputs = inputs; self.targets = targets; self.rates = rates; self.recorded = recorded
+        self.reliability = reliability; self.recordedHalfA = recordedHalfA; self.recordedHalfB = recordedHalfB
         self.neuronIDs = neuronIDs; self.excitatory = excitatory; self.conditionLabels = conditionLabels; self.angles = angles
         self.isTraining = isTraining; self.dtMs = dtMs; self.goIndex = goIndex
     }

@@ -1,12 +1,14 @@
 /// One NumPy array as CircuitFit keeps it in memory: a C-order shape and flat little-endian-agnostic
-/// storage of one of the three dtypes CircuitFit writes (float32, float64, int64). Shape `[]` is a
-/// scalar (NumPy's 0-d array). Read from and written to `.npy`/`.npz` by `NPYFormat` and `NPZArchive`.
+/// storage of one of the dtypes CircuitFit writes (float32, float64, int64, and unicode strings for
+/// text such as condition labels). Shape `[]` is a scalar (NumPy's 0-d array). Read from and written to `.npy`/`.npz` by `NPYFormat` and `NPZArchive`.
 public struct NPYArray: Equatable, Sendable {
     /// The values in C order, in one of the three stored dtypes.
     public enum Storage: Equatable, Sendable {
         case float32([Float])
         case float64([Double])
         case int64([Int64])
+        /// Text (NumPy `<U` unicode or `|S` byte strings), trailing NULs removed.
+        case strings([String])
     }
 
     /// Sizes of the dimensions, outermost first; `[]` for a scalar.
@@ -24,10 +26,16 @@ public struct NPYArray: Equatable, Sendable {
         case .float32(let v): actual = v.count
         case .float64(let v): actual = v.count
         case .int64(let v): actual = v.count
+        case .strings(let v): actual = v.count
         }
         precondition(actual == expected, "NPYArray: \(actual) values for shape \(shape)")
         self.shape = shape
         self.storage = storage
+    }
+
+    /// A string array (written as NumPy `<U`); `shape` defaults to a vector of all values.
+    public init(strings values: [String], shape: [Int]? = nil) {
+        self.init(shape: shape ?? [values.count], storage: .strings(values))
     }
 
     /// A float64 array; `shape` defaults to a vector of all values.
@@ -85,24 +93,40 @@ public struct NPYArray: Equatable, Sendable {
         case .float32(let v): return v.count
         case .float64(let v): return v.count
         case .int64(let v): return v.count
+        case .strings(let v): return v.count
         }
     }
 
-    /// NumPy's name of the stored dtype: "float32", "float64" or "int64".
+    /// NumPy's name of the stored dtype: "float32", "float64", "int64" or "str".
     public var dtypeName: String {
         switch storage {
         case .float32: return "float32"
         case .float64: return "float64"
         case .int64: return "int64"
+        case .strings: return "str"
         }
     }
 
-    /// The values as Double (int64 values beyond 2^53 round to the nearest Double).
+    /// Whether the array holds numbers (not strings).
+    public var isNumeric: Bool {
+        if case .strings = storage { return false }
+        return true
+    }
+
+    /// The strings of a string array, or nil for a numeric one.
+    public var strings: [String]? {
+        if case .strings(let v) = storage { return v }
+        return nil
+    }
+
+    /// The values as Double (int64 values beyond 2^53 round to the nearest Double; strings are
+    /// NaN: check `isNumeric`, as `NPZArchive`'s typed getters do).
     public var doubles: [Double] {
         switch storage {
         case .float32(let v): return v.map { Double($0) }
         case .float64(let v): return v
         case .int64(let v): return v.map { Double($0) }
+        case .strings(let v): return v.map { _ in .nan }
         }
     }
 
@@ -112,6 +136,7 @@ public struct NPYArray: Equatable, Sendable {
         case .float32(let v): return v
         case .float64(let v): return v.map { Float($0) }
         case .int64(let v): return v.map { Float($0) }
+        case .strings(let v): return v.map { _ in .nan }
         }
     }
 
@@ -122,6 +147,7 @@ public struct NPYArray: Equatable, Sendable {
         case .float32(let v): return v.map { NPYArray.clampedInt(Double($0)) }
         case .float64(let v): return v.map { NPYArray.clampedInt($0) }
         case .int64(let v): return v.map { Int($0) }
+        case .strings(let v): return v.map { _ in 0 }
         }
     }
 

@@ -2,12 +2,13 @@ import Foundation
 
 /// Encodes and decodes one NumPy `.npy` array. Writes format version 1.0 (2.0 only if the header
 /// would not fit); reads versions 1.0, 2.0 and 3.0. Reads little-endian float32/float64 as they
-/// are and every little-endian integer or bool dtype as int64; anything else is a one-line
-/// `CircuitFitError` naming the file and the array.
+/// are, every little-endian integer or bool dtype as int64, and fixed-width strings (`<U` UTF-32,
+/// `|S` bytes as UTF-8) as strings; anything else is a one-line `CircuitFitError` naming the file
+/// and the array.
 public enum NPYFormat {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
     private static let alignment = 64
-    private static let supportedTypes = "CircuitFit reads little-endian float32, float64 and integer arrays"
+    private static let supportedTypes = "CircuitFit reads little-endian float32, float64, integer and string arrays"
 
     /// The `.npy` bytes of `array` (C order, little-endian).
     public static func encode(_ array: NPYArray) -> Data { Data(encodeBytes(array)) }
@@ -28,6 +29,7 @@ public enum NPYFormat {
         case .float32: descr = "<f4"
         case .float64: descr = "<f8"
         case .int64: descr = "<i8"
+        case .strings(let v): descr = "<U\(max(1, v.map { $0.unicodeScalars.count }.max() ?? 1))"
         }
         let dictionary = Array(NPYHeader(descr: descr, fortranOrder: false, shape: array.shape).text.utf8)
         // Version 1.0 stores the header length in 2 bytes; 2.0 (for huge headers only) in 4.
@@ -54,6 +56,13 @@ public enum NPYFormat {
         case .float32(let v): appendLittleEndian(v.map { $0.bitPattern }, to: &bytes)
         case .float64(let v): appendLittleEndian(v.map { $0.bitPattern }, to: &bytes)
         case .int64(let v): appendLittleEndian(v, to: &bytes)
+        case .strings(let v):
+            // UTF-32 little-endian code points, NUL-padded to the widest string.
+            let width = max(1, v.map { $0.unicodeScalars.count }.max() ?? 1)
+            for text in v {
+                let scalars = text.unicodeScalars.map(\.value)
+                appendLittleEndian(scalars + [UInt32](repeating: 0, count: width - scalars.count), to: &bytes)
+            }
         }
         return bytes
     }
@@ -149,6 +158,8 @@ public enum NPYFormat {
         case signed(size: Int)    // i1, i2, i4, i8
         case unsigned(size: Int)  // u1, u2, u4, u8
         case bool                 // b1
+        case unicode(characters: Int)  // U<n>: n UTF-32 code points
+        case bytes(count: Int)         // S<n>: n bytes
 
         var size: Int {
             switch self {
@@ -156,6 +167,8 @@ public enum NPYFormat {
             case .float64: return 8
             case .signed(let size), .unsigned(let size): return size
             case .bool: return 1
+            case .unicode(let n): return 4 * n
+            case .bytes(let n): return n
             }
         }
 
@@ -183,6 +196,8 @@ public enum NPYFormat {
             case ("i", 1), ("i", 2), ("i", 4), ("i", 8): self = .signed(size: size)
             case ("u", 1), ("u", 2), ("u", 4), ("u", 8): self = .unsigned(size: size)
             case ("b", 1): self = .bool
+            case ("U", _) where size <= 1 << 20: self = .unicode(characters: size)
+            case ("S", _) where size <= 1 << 22, ("a", _) where size <= 1 << 22: self = .bytes(count: size)
             case ("f", _): throw unsupported("float\(size * 8)")
             case ("c", _): throw unsupported("complex")
             case ("U", _): throw unsupported("unicode strings")
@@ -193,7 +208,7 @@ public enum NPYFormat {
             case ("V", _): throw unsupported("raw bytes")
             default: throw unsupported("unsupported type")
             }
-            if order == ">" && size > 1 { throw unsupported("big-endian") }
+            if order == ">" && (size > 1 || kind == "U") { throw unsupported("big-endian") }
         }
 
         func read(count: Int, from bytes: [UInt8], at start: Int, subject: String, descr: String) throws -> NPYArray.Storage {
@@ -224,6 +239,21 @@ public enum NPYFormat {
                     }
                     return .int64(values)
                 case .bool: return .int64((0..<count).map { load($0, as: UInt8.self) == 0 ? 0 : 1 })
+                case .unicode(let n):
+                    return .strings((0..<count).map { i in
+                        var text = String.UnicodeScalarView()
+                        for k in 0..<n {
+                            let value = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + (i * n + k) * 4, as: UInt32.self))
+                            if value == 0 { break }
+                            text.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                        }
+                        return String(text)
+                    })
+                case .bytes(let n):
+                    return .strings((0..<count).map { i in
+                        let field = bytes[(start + i * n)..<(start + (i + 1) * n)].prefix { $0 != 0 }
+                        return String(decoding: field, as: UTF8.self)
+                    })
                 }
             }
         }

@@ -118,8 +118,25 @@ public struct NPZArchive: Equatable, Sendable {
         try integers(of: single(name), name: name)[0]
     }
 
-    private func single(_ name: String) throws -> NPYArray {
+    /// The strings of a string array (NumPy `<U` or `|S`), any shape, in C order.
+    public func strings(_ name: String) throws -> [String] {
         let array = try require(name)
+        guard let strings = array.strings else {
+            throw CircuitFitError("\(fileName): array '\(name)' holds numbers (\(array.dtypeName)) but expected strings")
+        }
+        return strings
+    }
+
+    /// Throws unless the array holds numbers.
+    private func numeric(_ array: NPYArray, _ name: String) throws -> NPYArray {
+        guard array.isNumeric else {
+            throw CircuitFitError("\(fileName): array '\(name)' holds strings but expected numbers")
+        }
+        return array
+    }
+
+    private func single(_ name: String) throws -> NPYArray {
+        let array = try numeric(require(name), name)
         guard array.count == 1 else {
             throw CircuitFitError("\(fileName): array '\(name)' has shape \(Self.text(array.shape)) but expected a scalar")
         }
@@ -128,7 +145,7 @@ public struct NPZArchive: Equatable, Sendable {
 
     /// The array, after checking its number of dimensions and each size that is not nil.
     private func shaped(_ name: String, _ expected: [Int?], dims: String) throws -> NPYArray {
-        let array = try require(name)
+        let array = try numeric(require(name), name)
         let prefix = "\(fileName): array '\(name)' has shape \(Self.text(array.shape)) but expected"
         guard array.shape.count == expected.count else {
             let plural = expected.count == 1 ? "" : "s"
