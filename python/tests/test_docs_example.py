@@ -1,12 +1,10 @@
 """docs/python.md's example runs as written: every ```python block, in order, in one namespace
 (```py blocks are shown but not run)."""
 
-import os
 import re
+from pathlib import Path
 
-from conftest import REPO
-
-DOC = REPO / "docs" / "python.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "python.md"
 
 
 def example_code() -> str:
