@@ -97,3 +97,32 @@ def test_binary_wheel_carries_an_executable_and_its_platform(tmp_path) -> None:
 def test_binary_wheel_needs_a_platform(tmp_path) -> None:
     with pytest.raises(ValueError, match="platform tag"):
         build(tmp_path, {"binary": str(tmp_path)})
+
+
+def test_notebook_progress_updates_one_display(monkeypatch) -> None:
+    """In Jupyter, progress lines update one display area in place (IPython's display_id)."""
+    import types
+
+    from circuitfit import _progress
+
+    shown = []
+
+    class Handle:
+        def update(self, obj) -> None:
+            shown.append(("update", obj.text))
+
+    def display(obj, display_id=False):
+        assert display_id is True
+        shown.append(("display", obj.text))
+        return Handle()
+
+    ipython_display = types.ModuleType("IPython.display")
+    ipython_display.display = display
+    monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
+    monkeypatch.setattr(_progress, "_in_notebook", lambda: True)
+    progress = _progress.ProgressDisplay()
+    for line in ("train: iter 10/100", "train: iter 20/100", "train: iter 100/100"):
+        progress.line(line)
+    progress.close()
+    assert shown == [("display", "train: iter 10/100"), ("update", "train: iter 20/100"), ("update", "train: iter 100/100")]
+    assert "&lt;" in _progress._Text("<b>")._repr_html_()
