@@ -2,7 +2,7 @@
 """PyTorch peer of CircuitFit's training iteration (the benchmark's reference point).
 
 The same model, loss and optimiser as `benchmarkIteration` in
-Sources/CircuitFit/Training/Benchmark.swift, written the way a PyTorch user typically writes it:
+Sources/circuitfit-bench/IterationBenchmark.swift, written the way a PyTorch user typically writes it:
 float32, one thread, an explicit Python loop over time steps, autograd for BPTT.
 
     h[0]   = 0 (fixed, not trained)

@@ -1,11 +1,13 @@
 import CircuitFitCore
 import CircuitFitModel
 
+// Our trainer's time per iteration: the real `Trainer.train` loop on random data.
+
 /// Seconds per full training iteration (forward, loss, exact BPTT gradient, Adam update) of
 /// `Trainer` on random data of the given sizes, identity mapping with `recorded` tied units and
 /// λ = 1. Uses the current BLAS thread count (set `BLASThreads.set(1)` to compare with PyTorch
-/// on one thread). The first few iterations are warm-up and not timed.
-public func benchmarkIteration(
+/// on one thread). The first 5 iterations are warm-up and not timed; `iterations` ≥ 1 are.
+func benchmarkIteration(
     hidden: Int = 200, conditions: Int = 8, steps: Int = 120, inputs: Int = 3, outputs: Int = 3,
     recorded: Int = 20, iterations: Int = 100
 ) -> Double {
@@ -27,4 +29,17 @@ public func benchmarkIteration(
     } catch {
         preconditionFailure("benchmarkIteration: \(error)")
     }
+}
+
+/// Seconds per iteration at `c`: the median of `repeats` runs of `benchmarkIteration`, each of
+/// about 0.25 s of timed iterations (10 to 400, sized by a 3-iteration probe); `all` holds every run.
+func ourIteration(_ c: BenchmarkCase, repeats: Int) -> (median: Double, all: [Double]) {
+    func run(_ n: Int) -> Double {
+        benchmarkIteration(hidden: c.H, conditions: c.C, steps: c.T, inputs: c.I, outputs: c.K,
+                           recorded: c.M, iterations: n)
+    }
+    let probe = run(3)
+    let n = min(400, max(10, Int(0.25 / max(probe, 1e-6))))
+    let all = (0..<repeats).map { _ in run(n) }
+    return (median(all), all)
 }

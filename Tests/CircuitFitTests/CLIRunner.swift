@@ -8,6 +8,7 @@ import XCTest
 @testable import CircuitFitCircuit
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 /// What one run of the `circuitfit` executable did.
 struct CLIResult {
@@ -61,44 +62,17 @@ enum CLI {
             """)
     }
 
-    /// Runs `circuitfit arguments…` in `directory` and returns its exit status and output.
-    /// stdout and stderr go to files (no pipe can fill up); a run longer than `timeout` seconds
-    /// is killed and reported as an error.
+    /// Runs `circuitfit arguments…` in `directory` (one BLAS thread) and returns its exit status
+    /// and output; a run longer than `timeout` seconds is stopped and reported as an error.
     static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120) throws -> CLIResult {
-        let fm = FileManager.default
-        let logs = fm.temporaryDirectory.appendingPathComponent("circuitfit-cli-\(UUID().uuidString)")
-        try fm.createDirectory(at: logs, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: logs) }
-        let outURL = logs.appendingPathComponent("stdout"), errURL = logs.appendingPathComponent("stderr")
-        _ = fm.createFile(atPath: outURL.path, contents: nil)
-        _ = fm.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 10)
-            try? out.close(); try? err.close()
+        let child = ChildProcess(try executable().path, arguments, environment: environment, directory: directory)
+        let r = try child.run(timeout: timeout)
+        if r.timedOut {
             throw CLIRunnerError(description: "circuitfit \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
         }
-        process.waitUntilExit()
-        try? out.close(); try? err.close()
-        return CLIResult(
-            arguments: arguments, status: process.terminationStatus,
-            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        return CLIResult(arguments: arguments, status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

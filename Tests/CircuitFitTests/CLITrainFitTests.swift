@@ -128,7 +128,7 @@ final class CLITrainFitTests: CLITestCase {
             """
         try script.write(toFile: path("resimulate.py"), atomically: true, encoding: .utf8)
         let py = try XCTUnwrap(PythonReference.run(
-            [path("resimulate.py"), path("fit/model.npz"), datasetPath, path("numpy.npz")], in: scratch))
+            [path("resimulate.py"), path("fit/model.npz"), datasetPath, path("numpy.npz")]))
         XCTAssertEqual(py.status, 0, "python failed: \(py.err)")
 
         let reference = try NPZArchive.read(from: URL(fileURLWithPath: path("numpy.npz")))

@@ -3,6 +3,7 @@ import XCTest
 @testable import CircuitFitCore
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 /// The experiment folder's plan changes, its lock, and the local backend's bookkeeping.
 final class ExperimentBackendTests: XCTestCase {
@@ -128,14 +129,11 @@ final class ExperimentBackendTests: XCTestCase {
         let circuit = url.deletingLastPathComponent().appendingPathComponent("\(url.lastPathComponent)-circuit.json")
         try Data(#"{"neurons": 20, "initialSpectralRadius": 3, "movementMs": 100, "trainingAngles": 4}"#.utf8).write(to: circuit)
         addTeardownBlock { try? FileManager.default.removeItem(at: circuit) }
-        let process = Process()
-        process.executableURL = try CLI.executable()
-        process.arguments = ["experiment", "--out", url.path, "--circuit-config", circuit.path, "--seeds", "2", "--record", "0,5",
-                             "--arms", "plain", "--iterations", "200000", "--hidden", "30", "--jobs", "1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        let process = try ChildProcess(
+            try CLI.executable().path,
+            ["experiment", "--out", url.path, "--circuit-config", circuit.path, "--seeds", "2", "--record", "0,5",
+             "--arms", "plain", "--iterations", "200000", "--hidden", "30", "--jobs", "1"]).start()
+        defer { process.signal(SIGTERM); _ = process.wait() }
 
         var status = try CLI.run(["status", url.path])
         let deadline = Date().addingTimeInterval(60)
@@ -144,17 +142,17 @@ final class ExperimentBackendTests: XCTestCase {
             status = try CLI.run(["status", url.path])
         }
         XCTAssert(status.stdout.contains("1 running"), status.summary)
-        XCTAssert(status.stdout.contains("running: local run by PID \(process.processIdentifier) on "), status.summary)
+        XCTAssert(status.stdout.contains("running: local run by PID \(process.pid) on "), status.summary)
         XCTAssert(status.stdout.contains("no --resume needed"), status.summary)
         XCTAssertFalse(status.stdout.contains("to continue: circuitfit experiment"), "no resume advice while it runs:\n\(status.stdout)")
 
         let second = try CLI.run(["experiment", "--out", url.path, "--resume"])
         XCTAssertEqual(second.status, 1, second.summary)
         XCTAssertEqual(second.errorLines.count, 1, second.summary)
-        XCTAssert(second.stderr.contains("is in use: PID \(process.processIdentifier)"), second.summary)
+        XCTAssert(second.stderr.contains("is in use: PID \(process.pid)"), second.summary)
 
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        _ = process.wait()
         let after = try CLI.run(["status", url.path])
         XCTAssert(after.stdout.contains("ended without finishing (killed?)"), after.summary)
         XCTAssert(after.stdout.contains("to continue: circuitfit experiment --out \(url.path) --resume"), after.summary)

@@ -8,6 +8,7 @@ import XCTest
 @testable import CircuitFitCircuit
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 /// `experiment` killed mid-run and started again keeps every finished fit, duplicates and
 /// half-writes nothing, and ends with the results of an uninterrupted run.
@@ -50,12 +51,7 @@ final class ExperimentResumeTests: XCTestCase {
         XCTAssertEqual(expected.count, 1 + 3 * 2 * (3 + 2), "one row per seed × arm × M × λ (M = 0 only at λ = 0)")
 
         // Start the same experiment and kill it (SIGKILL) once some but not all fits are done.
-        let process = Process()
-        process.executableURL = try CLI.executable()
-        process.arguments = ["experiment", "--out", killed.path, "--circuit-config", circuit] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(try CLI.executable().path, ["experiment", "--out", killed.path, "--circuit-config", circuit] + arguments).start()
         let fits = killed.appendingPathComponent("fits")
         let deadline = Date().addingTimeInterval(240)
         var done = 0
@@ -67,8 +63,8 @@ final class ExperimentResumeTests: XCTestCase {
             usleep(5_000)
         }
         XCTAssertTrue(process.isRunning, "the experiment finished before it could be killed (\(done) fits done); make it longer")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        _ = process.wait()
 
         // What the killed run left: finished fits with complete results, no temporary files.
         let folder = try ExperimentFolder.load(killed)

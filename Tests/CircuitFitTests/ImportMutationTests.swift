@@ -8,6 +8,7 @@ import XCTest
 @testable import CircuitFitCircuit
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -102,22 +103,15 @@ final class ImportMutationTests: XCTestCase {
     private func runChild(fixture: Int, from: Int, count: Int, folder: URL, outcome: inout Outcome) throws -> Int {
         let file = Self.fixtures[fixture]
         let progress = folder.appendingPathComponent("progress-\(fixture)-\(from).txt")
-        let errorLog = folder.appendingPathComponent("stderr-\(fixture)-\(from).txt")
         _ = FileManager.default.createFile(atPath: progress.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        let errorHandle = try FileHandle(forWritingTo: errorLog)
-        defer { try? errorHandle.close() }
 
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["CircuitFitTests.ImportMutationTests/testUnmutatedFixturesImportOrMutationChild"]
         var environment = ProcessInfo.processInfo.environment
         environment["CIRCUITFIT_MUTATION_CHILD"] = childSpec(fixture: fixture, from: from, count: count, progress: progress, folder: folder)
         environment["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,threads=crashed,registers=none,images=none,limit=40,top=0,color=no"
-        child.environment = environment
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = errorHandle
-        try child.run()
+        let child = try ChildProcess(
+            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
+            ["CircuitFitTests.ImportMutationTests/testUnmutatedFixturesImportOrMutationChild"],
+            environment: environment).start()
 
         // Watch the progress lines ("begin i", then "dataset i s" / "error i s" / "other i: …").
         var lastLines = 0, lastChange = Date(), hangTrace: String?
@@ -126,11 +120,11 @@ final class ImportMutationTests: XCTestCase {
             let lines = progressLines(progress)
             if lines.count != lastLines { lastLines = lines.count; lastChange = Date() }
             if Date().timeIntervalSince(lastChange) > Self.timeoutSeconds && hangTrace == nil {
-                hangTrace = Self.gdbAttachBacktrace(child.processIdentifier) ?? ""
-                kill(child.processIdentifier, SIGKILL)
+                hangTrace = Self.gdbAttachBacktrace(child.pid) ?? ""
+                child.signal(SIGKILL)
             }
         }
-        child.waitUntilExit()
+        let ended = child.wait()
 
         var lastBegun: Int?
         for line in progressLines(progress) {
@@ -149,15 +143,15 @@ final class ImportMutationTests: XCTestCase {
             default: break
             }
         }
-        if child.terminationReason == .exit && child.terminationStatus == 0 && lastBegun == nil {
+        if ended.succeeded && lastBegun == nil {
             return count
         }
         guard let failed = lastBegun else {
-            XCTFail("\(file): the mutation child failed outside a mutation (status \(child.terminationStatus))")
+            XCTFail("\(file): the mutation child failed outside a mutation (\(ended.signal.map { "signal \($0)" } ?? "status \(ended.status)"))")
             return count
         }
         let trace = hangTrace ?? Self.gdbRerunBacktrace(spec: childSpec(fixture: fixture, from: failed, count: failed + 1, progress: progress, folder: folder))
-            ?? ((try? String(contentsOf: errorLog, encoding: .utf8)) ?? "")
+            ?? ended.stderr
         switch Self.culprit(trace) {
         case .libhdf5:
             if hangTrace != nil { outcome.libhdf5Hangs.append(failed) } else { outcome.libhdf5Crashes.append(failed) }
@@ -217,28 +211,10 @@ final class ImportMutationTests: XCTestCase {
         return run(gdb, ["-batch", "-p", "\(pid)", "-ex", "thread apply all bt 40"], environment: nil, timeoutSeconds: 60)
     }
 
-    /// The combined output of a command (killed after `timeoutSeconds`).
+    /// The combined output of a command (stopped after `timeoutSeconds`), or nil if it cannot start.
     private static func run(_ tool: String, _ arguments: [String], environment: [String: String]?, timeoutSeconds: Double) -> String? {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("gdb-\(UUID().uuidString).txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        guard let handle = try? FileHandle(forWritingTo: output) else { return nil }
-        defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let start = Date()
-        while process.isRunning {
-            usleep(50_000)
-            if Date().timeIntervalSince(start) > timeoutSeconds { kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
-        return try? String(contentsOf: output, encoding: .utf8)
+        let child = ChildProcess(tool, arguments, environment: environment, mergeStandardError: true)
+        return (try? child.run(timeout: timeoutSeconds))?.stdout
     }
 
     // MARK: Child

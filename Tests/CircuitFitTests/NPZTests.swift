@@ -8,6 +8,7 @@ import XCTest
 @testable import CircuitFitCircuit
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 final class NPZTests: XCTestCase {
     private var folder: URL!
@@ -76,16 +77,8 @@ final class NPZTests: XCTestCase {
     @discardableResult
     private func python(_ script: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
         func run(_ script: String, _ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+            let r = try ChildProcess("python3", ["-c", script] + arguments, mergeStandardError: true).run()
+            return (r.status, r.stdout)
         }
         guard let (status, _) = try? run("import numpy", []), status == 0 else {
             throw XCTSkip("python3 with numpy is not available")

@@ -8,6 +8,7 @@ import XCTest
 @testable import CircuitFitCircuit
 @testable import CircuitFitFitting
 @testable import CircuitFitExperiment
+import CircuitFitTestSupport
 
 /// Runs an independent reference computation in Python (NumPy, SciPy, scikit-learn) on fixtures
 /// written by a test, and returns the JSON object the script prints.
@@ -16,25 +17,12 @@ import XCTest
 /// in `shapes.json`; the script gets the folder as `sys.argv[1]` and helper `load(name)`.
 enum PythonReference {
     /// Exit status, stdout and stderr of `python3 args…`, or nil when python3 cannot be started.
-    static func run(_ args: [String], in folder: URL) -> (status: Int32, out: String, err: String)? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + args
-        let outURL = folder.appendingPathComponent("stdout.txt"), errURL = folder.appendingPathComponent("stderr.txt")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        guard let out = try? FileHandle(forWritingTo: outURL), let err = try? FileHandle(forWritingTo: errURL) else { return nil }
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        process.waitUntilExit()
-        try? out.close(); try? err.close()
-        let o = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        let e = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, o, e)
+    static func run(_ args: [String]) -> (status: Int32, out: String, err: String)? {
+        guard let r = try? ChildProcess("python3", args).run() else { return nil }
+        return (r.status, r.stdout, r.stderr)
     }
 
+    /// A fresh temporary folder for one reference computation's fixtures.
     static func makeFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("circuitfit-analysis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -43,20 +31,16 @@ enum PythonReference {
 
     /// Throws XCTSkip unless python3 with NumPy (and SciPy, when asked) can be imported.
     static func requireNumPy(scipy: Bool = false) throws {
-        let folder = try makeFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
         let modules = scipy ? "import numpy, scipy.stats, scipy.linalg" : "import numpy"
-        guard let r = run(["-c", modules], in: folder) else { throw XCTSkip("python3 is not available: skipping the Python reference comparison") }
+        guard let r = run(["-c", modules]) else { throw XCTSkip("python3 is not available: skipping the Python reference comparison") }
         if r.status != 0 { throw XCTSkip("python3 cannot \(modules): skipping the Python reference comparison (\(r.err.suffix(200)))") }
     }
 
     /// Whether scikit-learn can be imported, installing it with pip (once per test run) if not.
     static let scikitLearnAvailable: Bool = {
-        guard let folder = try? makeFolder() else { return false }
-        defer { try? FileManager.default.removeItem(at: folder) }
-        if run(["-c", "import sklearn"], in: folder)?.status == 0 { return true }
-        _ = run(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "scikit-learn"], in: folder)
-        return run(["-c", "import sklearn"], in: folder)?.status == 0
+        if run(["-c", "import sklearn"])?.status == 0 { return true }
+        _ = run(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "scikit-learn"])
+        return run(["-c", "import sklearn"])?.status == 0
     }()
 
     static let prelude = """
@@ -85,7 +69,7 @@ enum PythonReference {
         try JSONSerialization.data(withJSONObject: shapes).write(to: folder.appendingPathComponent("shapes.json"))
         let scriptURL = folder.appendingPathComponent("reference.py")
         try (prelude + script).write(to: scriptURL, atomically: true, encoding: .utf8)
-        guard let r = run([scriptURL.path, folder.path], in: folder) else { throw XCTSkip("python3 is not available") }
+        guard let r = run([scriptURL.path, folder.path]) else { throw XCTSkip("python3 is not available") }
         guard r.status == 0 else { throw CircuitFitError("reference script failed (\(r.status)): \(r.err)") }
         guard let line = r.out.split(separator: "\n").last,
               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]

@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import CircuitFitTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,36 +35,13 @@ final class SlurmIntegrationTests: XCTestCase {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String; var text: String { stdout + stderr } }
 
-    /// Runs a program (path, or a name found on PATH) and waits at most `timeout` seconds, then kills it (by its PID).
+    /// Runs a program (path, or a name found on PATH) in `cwd` (default: the test's folder); one
+    /// still running after `timeout` seconds is stopped and the test fails.
     @discardableResult
     func run(_ program: String, _ args: [String], env: [String: String]? = nil, cwd: URL? = nil, timeout: Double = 120) throws -> Result {
-        let p = Process()
-        if program.hasPrefix("/") {
-            p.executableURL = URL(fileURLWithPath: program)
-            p.arguments = args
-        } else {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [program] + args
-        }
-        p.environment = env ?? self.env
-        p.currentDirectoryURL = cwd ?? work
-        let outURL = work.appendingPathComponent(".out-\(UUID().uuidString)"), errURL = work.appendingPathComponent(".err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // a watchdog kills the child (by its PID) if it outlives the timeout
-        let watch = Watchdog()
-        let pid = p.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { watch.fire { kill(pid, SIGKILL) } }
-        p.waitUntilExit()
-        if watch.finish() { XCTFail("\(program) \(args.joined(separator: " ")) did not finish within \(timeout) s: killed") }
-        try out.close(); try err.close()
-        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-        return Result(status: p.terminationStatus,
-                      stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        let r = try ChildProcess(program, args, environment: env ?? self.env, directory: cwd ?? work).run(timeout: timeout)
+        if r.timedOut { XCTFail("\(program) \(args.joined(separator: " ")) did not finish within \(timeout) s: killed") }
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// The built `circuitfit`: $CIRCUITFIT_BIN, or next to this test bundle.
@@ -291,21 +269,5 @@ final class SlurmIntegrationTests: XCTestCase {
         XCTAssertEqual(claims?["fits_missing"] as? [String], ["s2-plain-l0", "s2-plain-l1-m3"])
         let report = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssert(report.contains("2 fit(s) missing"), "report.html should say which fits are missing")
-    }
-}
-
-/// Fires at most once, and only before `finish`.
-final class Watchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false, fired = false
-    func fire(_ action: () -> Void) {
-        lock.lock(); defer { lock.unlock() }
-        if !done { fired = true; action() }
-    }
-    /// Marks the child as ended; true if the watchdog had fired.
-    func finish() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        done = true
-        return fired
     }
 }
