@@ -15,6 +15,8 @@ def test_experiment_runs_and_reads_back(tmp_path) -> None:
     assert len(exp.fit_ids) == 4  # per seed: one λ = 0 fit (scored for every M) and one λ = 1, M = 3 fit
     fit = exp.fit("s1-plain-l1-m3")
     assert fit.J.shape == (10, 10)
+    assert fit.dataset.path == exp.path / "circuits" / "seed-1" / "dataset.npz"
+    assert fit.rates.shape == (16, 120, 10)
     assert exp.status().splitlines()[0].startswith(f"experiment {exp.path}: 4 fits — 4 done")
     # running it again resumes: nothing to do, same results
     again = cf.experiment(tmp_path / "exp", resume=True, progress=False)

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from . import _files
 from ._files import PathLike
 from ._runner import options, path_text, run
+from .dataset import Dataset
 from .fit import Fit
 
 Numbers = Union[float, Sequence[float]]
@@ -53,8 +54,18 @@ class Experiment:
         return sorted(p.name for p in fits.iterdir() if (p / "model.npz").is_file()) if fits.is_dir() else []
 
     def fit(self, fit_id: str) -> Fit:
-        """One finished fit of the experiment, e.g. ``exp.fit("s1-plain-l1-m20")``."""
-        return Fit(self.path / "fits" / fit_id)
+        """One finished fit of the experiment, e.g. ``exp.fit("s1-plain-l1-m20")``; its
+        ``dataset`` is the one it was fitted to (the plan's dataset, or its seed's circuit)."""
+        folder = self.path / "fits" / fit_id
+        fit = Fit(folder)
+        plan = self.plan
+        if plan.get("dataset"):
+            fit._dataset = Dataset.load(plan["dataset"])
+        else:
+            seed = _files.read_json(folder / "result.json")["unit"]["seed"]
+            circuit = "shared" if plan.get("sharedCircuit") else f"seed-{seed}"
+            fit._dataset = Dataset.load(self.path / "circuits" / circuit / "dataset.npz")
+        return fit
 
     def status(self) -> str:
         """What ``circuitfit status DIR`` prints: fits done, running, pending, failed."""
