@@ -18,22 +18,35 @@ status=${PIPESTATUS[0]}
 set -e
 
 # The Python package (python/tests, pytest): installed from ./python into a venv that sees the
-# system's packages (NumPy; xarray if present), run against the binary the Swift tests used.
+# system's packages (NumPy; xarray if present), run against the binary the Swift tests used. Without
+# a working venv (Debian's python3 needs python3-venv), the checkout's python/src is used directly
+# when NumPy and pytest import.
 rm -f .build/pytest.xml
 venv=.build/python-venv
-py_status=0
-if [[ -x .build/release/circuitfit ]] && python3 -m venv --system-site-packages "$venv" >/dev/null 2>&1 \
-    && "$venv/bin/python" -m pip install -q --disable-pip-version-check numpy pytest >/dev/null 2>&1 \
-    && "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python >/dev/null 2>&1; then
+py_status=0 python=""
+pip_quiet=(-m pip install -q --disable-pip-version-check)
+if python3 -m venv --system-site-packages "$venv" >/dev/null 2>&1 \
+    && "$venv/bin/python" "${pip_quiet[@]}" numpy pytest >/dev/null 2>&1 \
+    && "$venv/bin/python" "${pip_quiet[@]}" --force-reinstall --no-deps ./python >/dev/null 2>&1; then
+    python=$PWD/$venv/bin/python
+elif python3 -c "import numpy, pytest" 2>/dev/null; then
+    echo "test: no venv (apt-get install python3-venv); testing python/src with the system's NumPy and pytest" >&2
+    python=python3
+    export PYTHONPATH=$PWD/python/src${PYTHONPATH:+:$PYTHONPATH}
+fi
+if [[ -z $python ]]; then
+    echo "test: cannot run the Python package tests: no venv and no NumPy + pytest (apt-get install python3-venv)" >&2
+    py_status=1
+elif [[ ! -x .build/release/circuitfit ]]; then
+    echo "test: cannot run the Python package tests: no .build/release/circuitfit" >&2
+    py_status=1
+else
     echo "test: Python package tests (python/tests)"
     set +e
     (cd python && CIRCUITFIT_BINARY="$PWD/../.build/release/circuitfit" OPENBLAS_NUM_THREADS=1 \
-        "../$venv/bin/python" -m pytest tests -q -p no:cacheprovider --junitxml=../.build/pytest.xml)
+        "$python" -m pytest tests -q -p no:cacheprovider --junitxml=../.build/pytest.xml)
     py_status=$?
     set -e
-else
-    echo "test: could not set up the Python package tests (no .build/release/circuitfit, or venv/pip failed)" >&2
-    py_status=1
 fi
 
 # One summary line for both: `swift test --parallel` prints no XCTest summary, so the Swift
