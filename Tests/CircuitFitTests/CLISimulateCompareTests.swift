@@ -144,3 +144,23 @@ final class CLISimulateCompareTests: CLITestCase {
                            mentions: ["a.npz 'rates'", "condition 5 is out of range"])
     }
 }
+
+/// CIRCUITFIT_PROGRESS_INTERVAL sets how often a progress line is written when standard error is
+/// not a terminal: 0 gives one per update, a long interval only the first and the last.
+final class CLIProgressIntervalTests: CLITestCase {
+    private func progressLines(interval: String) throws -> Int {
+        setenv("CIRCUITFIT_PROGRESS_INTERVAL", interval, 1)
+        defer { unsetenv("CIRCUITFIT_PROGRESS_INTERVAL") }
+        let folder = "circuit-\(interval)"
+        let r = try CLI.run(["generate", "--out", path(folder), "--neurons", "40"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        return r.stderrLines.filter { $0.hasPrefix("stability optimisation: step") }.count
+    }
+
+    func testIntervalSetsTheCadence() throws {
+        let every = try progressLines(interval: "0")
+        let rare = try progressLines(interval: "100000")
+        XCTAssertEqual(rare, 2, "a long interval shows the first and the last line")
+        XCTAssertGreaterThan(every, 10, "interval 0 shows every optimisation step")
+    }
+}
