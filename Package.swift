@@ -13,6 +13,8 @@ import PackageDescription
 //   CircuitFitImport      recordings (NWB, MAT, NPZ) → datasets; the only target that links libhdf5
 //   CircuitFitReport      SVG figures and self-contained HTML reports (no science)
 //   CircuitFitCircuit     the ground-truth SOC circuit and its reaching dataset
+//   CircuitFitAudit       the mechanism audit of a model against the circuit: fixed points,
+//                         linearisations, transient amplification, DSA, perturbations, jPCA
 //   CircuitFitFitting     one fit: configuration, recorded neurons, training, evaluation, files
 //   CircuitFitExperiment  the paper's experiment: plan, backends (local, Slurm), claims, report
 //   circuitfit            the command-line program (options, dispatch, printing)
@@ -25,7 +27,7 @@ let package = Package(
             name: "CircuitFit",
             targets: [
                 "CircuitFitCore", "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport",
-                "CircuitFitReport", "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment",
+                "CircuitFitReport", "CircuitFitCircuit", "CircuitFitAudit", "CircuitFitFitting", "CircuitFitExperiment",
             ]),
         .executable(name: "circuitfit", targets: ["circuitfit"]),
     ],
@@ -49,8 +51,11 @@ let package = Package(
         .target(name: "CircuitFitReport", dependencies: [core]),
         .target(name: "CircuitFitCircuit", dependencies: [core, "CircuitFitAnalysis"]),
         .target(
+            name: "CircuitFitAudit",
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitCircuit"]),
+        .target(
             name: "CircuitFitFitting",
-            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis"]),
+            dependencies: [core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitAudit"]),
         .target(
             name: "CircuitFitExperiment",
             dependencies: [
@@ -61,7 +66,7 @@ let package = Package(
             name: "circuitfit",
             dependencies: [
                 core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport", "CircuitFitReport",
-                "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment",
+                "CircuitFitCircuit", "CircuitFitAudit", "CircuitFitFitting", "CircuitFitExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks (not part of the test suite): `scripts/bench.sh` runs them against PyTorch.
@@ -79,7 +84,7 @@ let package = Package(
             name: "CircuitFitTests",
             dependencies: [
                 core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitImport", "CircuitFitReport",
-                "CircuitFitCircuit", "CircuitFitFitting", "CircuitFitExperiment", "CircuitFitTestSupport",
+                "CircuitFitCircuit", "CircuitFitAudit", "CircuitFitFitting", "CircuitFitExperiment", "CircuitFitTestSupport",
             ],
             exclude: ["Fixtures"]),
     ]

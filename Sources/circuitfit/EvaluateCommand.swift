@@ -6,6 +6,7 @@ import CircuitFitAnalysis
 import CircuitFitImport
 import CircuitFitReport
 import CircuitFitCircuit
+import CircuitFitAudit
 import CircuitFitFitting
 import CircuitFitExperiment
 
@@ -27,6 +28,11 @@ struct EvaluateCommand: ParsableCommand {
             (scripts/circuit_to_nwb.py writes them as the NWB unit ids). The held-out neurons are \
             then every circuit neuron the model was not fitted to.
 
+            Whenever the ground truth is known (DATASET is a `generate` dataset with `rates` and \
+            a circuit.npz beside it, or --circuit DIR is given) the mechanism audit of \
+            `circuitfit audit` runs too: printed below the table, and under the key "audit" of \
+            --json (null otherwise; docs/files.md § audit). --no-audit skips it.
+
             Examples:
               circuitfit evaluate fit circuit/dataset.npz --json
               circuitfit evaluate fit session.npz --reference circuit/dataset.npz
@@ -38,6 +44,10 @@ struct EvaluateCommand: ParsableCommand {
     var dataset: String
     @Option(help: "A generated dataset (from `generate`) whose `rates` (every circuit neuron) the similarities and held-out-neuron R² are computed against.")
     var reference: String?
+    @Option(help: "A circuit folder (from `generate`: circuit.npz, dataset.npz) to audit the model's mechanism against (default: DATASET's own folder when it holds circuit.npz).")
+    var circuit: String?
+    @Flag(help: "Skip the mechanism audit even when the ground truth is known.")
+    var noAudit = false
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
     @OptionGroup var compute: ComputeOptions
@@ -72,12 +82,32 @@ struct EvaluateCommand: ParsableCommand {
                 spec: saved.spec, parameters: saved.parameters, untrained: untrained, dataset: data,
                 recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
                 split: split, reference: population)
+            // The mechanism audit, whenever the ground truth is known.
+            var audit: MechanismAudit? = nil
+            let beside = URL(fileURLWithPath: dataset).deletingLastPathComponent()
+            if !noAudit, let circuitDir = circuit ?? (data.rates != nil && FileManager.default.fileExists(atPath: beside.appendingPathComponent("circuit.npz").path) ? beside.path : nil) {
+                if !json { say("auditing the mechanism against \(circuitDir) …") }
+                audit = try runFitAudit(modelDir: modelDir, circuitDir: circuitDir)
+            }
             if json {
-                print(String(decoding: try OutputFolder.json(metrics), as: UTF8.self), terminator: "")
+                print(String(decoding: try OutputFolder.json(EvaluationOutput(metrics: metrics, audit: audit)), as: UTF8.self), terminator: "")
             } else {
                 let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.populationNeurons) neurons)" } ?? ""
                 print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
+                if let audit { print("\n" + AuditTable.render(audit, title: "mechanism audit")) }
             }
         }
+    }
+}
+
+/// `evaluate --json`: the metrics' keys, plus "audit" (the mechanism audit, or null).
+struct EvaluationOutput: Encodable {
+    var metrics: FitMetrics
+    var audit: MechanismAudit?
+    enum CodingKeys: String, CodingKey { case audit }
+    func encode(to encoder: Encoder) throws {
+        try metrics.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(audit, forKey: .audit)
     }
 }
