@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import CircuitFitCore
 import CircuitFitAnalysis
+import CircuitFitAudit
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Score the similarity of any two populations with CircuitFit's metrics (CCA, Procrustes).",
+        abstract: "Score the similarity of any two populations with CircuitFit's metrics (CCA, Procrustes, DSA).",
         discussion: """
             A and B are .npz or .npy files, each holding one population's activity as \
             [conditions, time, units] or [samples, units]; the units may differ in number, the \
@@ -14,8 +15,10 @@ struct CompareCommand: ParsableCommand {
             --components principal components over all compared time steps, exactly as \
             `evaluate` does, then scored: mean and every canonical correlation, Procrustes shape \
             distance and angular distance (docs/method.md#the-metrics; keys: \
-            docs/files.md#compare). From an .npz the array is --array-a / --array-b, else the \
-            only array, else `rates`, else `recorded`.
+            docs/files.md#compare). For [conditions, time, units] arrays also the DSA angular \
+            distance between their dynamics, with the conditions as trials (the audit's DSA \
+            settings; --no-dsa skips it). From an .npz the array is --array-a / --array-b, else \
+            the only array, else `rates`, else `recorded`.
 
             Examples:
               circuitfit simulate fit circuit/dataset.npz --out fit/simulate.npz
@@ -35,6 +38,8 @@ struct CompareCommand: ParsableCommand {
     var components: Int = 10
     @Option(help: "Comma-separated condition indices to compare, for [conditions, time, units] arrays (default: all).")
     var conditions: String?
+    @Flag(help: "Skip DSA (dynamical similarity analysis), the slowest of the metrics.")
+    var noDsa = false
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
     @OptionGroup var compute: ComputeOptions
@@ -55,12 +60,28 @@ struct CompareCommand: ParsableCommand {
             }
             let scores = try DynamicsSimilarity(components: components).score(
                 model: x.samples(conditions: picked), circuit: y.samples(conditions: picked))
+            var dsa = DSASettings()
+            dsa.components = components
+            var dsaDistance: Double? = nil
+            var dsaSkipped: String? = nil
+            if noDsa {
+                dsaSkipped = "--no-dsa"
+            } else if x.shape.count == 2 {
+                dsaSkipped = "[samples, units] arrays have no trials in time"
+            } else {
+                do {
+                    dsaDistance = try DynamicalSimilarity(settings: dsa).distance(x.trials(conditions: picked), y.trials(conditions: picked))
+                } catch let error as CircuitFitError {
+                    dsaSkipped = error.message
+                }
+            }
             let report = PopulationComparison(
                 circuitfitVersion: CircuitFitVersion.string,
                 a: x.description, b: y.description, conditions: picked, components: components,
                 samples: scores.samples, componentsA: scores.componentsModel, componentsB: scores.componentsCircuit,
                 ccaMean: scores.ccaMean, canonicalCorrelations: scores.canonicalCorrelations,
-                procrustesDistance: scores.procrustesDistance, procrustesAngularDistance: scores.angularDistance)
+                procrustesDistance: scores.procrustesDistance, procrustesAngularDistance: scores.angularDistance,
+                dsaAngularDistance: dsaDistance, dsaSkipped: dsaSkipped, dsaSettings: dsa)
             if json {
                 print(String(decoding: try OutputFolder.json(report), as: UTF8.self), terminator: "")
             } else {
@@ -84,6 +105,10 @@ struct PopulationComparison: Encodable {
     var canonicalCorrelations: [Double]
     var procrustesDistance: Double
     var procrustesAngularDistance: Double
+    /// DSA angular distance (rad) with the conditions as trials; nil with the reason in `dsaSkipped`.
+    var dsaAngularDistance: Double?
+    var dsaSkipped: String?
+    var dsaSettings: DSASettings
 
     enum CodingKeys: String, CodingKey {
         case a, b, conditions, components, samples
@@ -94,9 +119,13 @@ struct PopulationComparison: Encodable {
         case canonicalCorrelations = "canonical_correlations"
         case procrustesDistance = "procrustes_distance"
         case procrustesAngularDistance = "procrustes_angular_distance"
+        case dsaAngularDistance = "dsa_angular_distance"
+        case dsaSkipped = "dsa_skipped"
+        case dsaSettings = "dsa_settings"
     }
 
-    /// Every key is written (`conditions` as null when all were compared).
+    /// Every key is written (`conditions` as null when all were compared, the DSA keys as null
+    /// when it was computed or skipped).
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(circuitfitVersion, forKey: .circuitfitVersion)
@@ -111,6 +140,9 @@ struct PopulationComparison: Encodable {
         try c.encode(canonicalCorrelations, forKey: .canonicalCorrelations)
         try c.encode(procrustesDistance, forKey: .procrustesDistance)
         try c.encode(procrustesAngularDistance, forKey: .procrustesAngularDistance)
+        try c.encode(dsaAngularDistance, forKey: .dsaAngularDistance)
+        try c.encode(dsaSkipped, forKey: .dsaSkipped)
+        try c.encode(dsaSettings, forKey: .dsaSettings)
     }
 
     var table: String {
@@ -118,6 +150,7 @@ struct PopulationComparison: Encodable {
             ("CCA mean (top \(components) PCs)", format(ccaMean, 4)),
             ("Procrustes angular distance (rad)", format(procrustesAngularDistance, 4)),
             ("Procrustes shape distance", format(procrustesDistance, 4)),
+            ("DSA angular distance (rad)", dsaAngularDistance.map { format($0, 4) } ?? "— (\(dsaSkipped ?? ""))"),
         ]
         let width = rows.map(\.0.count).max()!
         var out = "A: \(a.file) '\(a.array)' \(a.shape), \(componentsA) PCs\n"
@@ -194,6 +227,17 @@ struct PopulationFile {
             let what = shape.count == 3 ? "conditions and time steps" : "samples"
             throw CircuitFitError("\(name) has shape \(shape) but \(other.name) has \(other.shape): both need the same \(what) (only the units may differ)")
         }
+    }
+
+    /// The compared conditions as trials [conditions, time, units] (all when nil); 3-D arrays only.
+    func trials(conditions: [Int]?) throws -> Array3<Double> {
+        let cube = Array3(shape[0], shape[1], shape[2], data: values)
+        guard let conditions else { return cube }
+        var out = Array3<Double>(conditions.count, shape[1], shape[2], repeating: 0)
+        for (i, c) in conditions.enumerated() {
+            for t in 0..<shape[1] { for u in 0..<shape[2] { out[i, t, u] = cube[c, t, u] } }
+        }
+        return out
     }
 
     /// The compared samples as a (samples, units) matrix: every time step of `conditions` (all when nil).

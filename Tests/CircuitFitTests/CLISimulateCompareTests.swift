@@ -7,8 +7,8 @@ import XCTest
 
 /// `circuitfit simulate` and `circuitfit compare` end to end on a small fit (40 neurons, 4
 /// training angles): simulate writes exactly the saved model's simulation, compare reproduces
-/// evaluate's similarity scores bit for bit and the known answers of CCA and Procrustes, and bad
-/// input gets one line naming the file, array and shapes.
+/// evaluate's similarity scores bit for bit and the known answers of CCA, Procrustes and DSA, and
+/// bad input gets one line naming the file, array and shapes.
 final class CLISimulateCompareTests: CLITestCase {
     private var datasetPath: String!
     private var fitPath: String!
@@ -80,6 +80,8 @@ final class CLISimulateCompareTests: CLITestCase {
         XCTAssertEqual(scores["canonical_correlations"] as? [Double], metrics["canonical_correlations"] as? [Double])
         XCTAssertEqual((scores["a"] as? [String: Any])?["array"] as? String, "rates")
         XCTAssertEqual(scores["samples"] as? Int, 4 * 120)
+        let dsa = try XCTUnwrap(scores["dsa_angular_distance"] as? Double)
+        XCTAssert(dsa > 0 && dsa <= .pi / 2, "DSA angle \(dsa)")
     }
 
     /// A rotated, scaled copy has CCA 1 and Procrustes distance 0; the .npy and .npz forms of an
@@ -110,6 +112,14 @@ final class CLISimulateCompareTests: CLITestCase {
         XCTAssertEqual(try XCTUnwrap(scores["cca_mean"] as? Double), 1, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(scores["procrustes_distance"] as? Double), 0, accuracy: 1e-6)
         XCTAssertEqual(scores["components_a"] as? Int, 5)
+        // DSA: the copy has the same dynamics up to an orthogonal change of coordinates and a scale
+        XCTAssertEqual(try XCTUnwrap(scores["dsa_angular_distance"] as? Double), 0, accuracy: 1e-4)
+        XCTAssert(scores["dsa_skipped"] is NSNull)
+        XCTAssertEqual((scores["dsa_settings"] as? [String: Any])?["components"] as? Int, 5)
+        let skipped = try json(CLI.run(["compare", path("x.npz"), path("y.npz"), "--array-b", "population", "--no-dsa", "--json"]).stdout)
+        XCTAssert(skipped["dsa_angular_distance"] is NSNull)
+        XCTAssertEqual(skipped["dsa_skipped"] as? String, "--no-dsa")
+        XCTAssertEqual(skipped["cca_mean"] as? Double, try json(CLI.run(["compare", path("x.npz"), path("y.npz"), "--array-b", "population", "--json"]).stdout)["cca_mean"] as? Double)
         let fromNPY = try CLI.run(["compare", path("x.npy"), path("y.npz"), "--array-b", "population", "--components", "5", "--json"])
         XCTAssertEqual(try json(fromNPY.stdout)["cca_mean"] as? Double, scores["cca_mean"] as? Double)
 
@@ -119,6 +129,7 @@ final class CLISimulateCompareTests: CLITestCase {
         let flat = try CLI.run(["compare", path("fx.npz"), path("fy.npz")])
         XCTAssertEqual(flat.status, 0, flat.summary)
         XCTAssert(flat.stdout.contains("CCA mean (top 10 PCs)               1.0000"), flat.stdout)
+        XCTAssert(flat.stdout.contains("DSA angular distance (rad)          — ([samples, units] arrays have no trials in time)"), flat.stdout)
     }
 
     func testCompareBadInputGetsOneLine() throws {

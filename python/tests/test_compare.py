@@ -23,10 +23,13 @@ def test_compare_known_answers() -> None:
     same = cf.compare(x, 3.0 * x @ rotation)  # a scaled rotation: the same shape
     assert same.cca_mean == pytest.approx(1.0, abs=1e-9)
     assert same.procrustes_distance == pytest.approx(0.0, abs=1e-6)
+    assert same.dsa_angular_distance == pytest.approx(0.0, abs=1e-4) and same.dsa_skipped is None
     noise = cf.compare(x, rng.normal(size=(6, 40, 9)))
     assert noise.cca_mean < 0.6 and noise.procrustes_angular_distance > 0.5
     flat = cf.compare(x.reshape(240, 12), (x @ rotation).reshape(240, 12), components=5)
     assert flat.components_a == 5 and flat.cca_mean == pytest.approx(1.0, abs=1e-9)
+    assert flat.dsa_angular_distance is None and "no trials" in flat.dsa_skipped
+    assert cf.compare(x, x, no_dsa=True).dsa_skipped == "--no-dsa"
 
 
 def test_compare_reads_files_and_named_dimensions(tmp_path) -> None:

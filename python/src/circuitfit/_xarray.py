@@ -78,6 +78,7 @@ def comparison_to_xarray(comparison: "Comparison") -> Any:
         "canonical_correlations": (("component",), comparison.canonical_correlations),
         "procrustes_distance": comparison.procrustes_distance,
         "procrustes_angular_distance": comparison.procrustes_angular_distance,
+        "dsa_angular_distance": np.nan if comparison.dsa_angular_distance is None else comparison.dsa_angular_distance,
     }
     attrs = {key: comparison.raw[key] for key in ("samples", "components_a", "components_b")}
     return xr.Dataset(variables, coords={"component": np.arange(1, k + 1)}, attrs=attrs)

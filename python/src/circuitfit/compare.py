@@ -26,6 +26,10 @@ class Comparison:
     canonical_correlations: np.ndarray
     procrustes_distance: float
     procrustes_angular_distance: float
+    #: DSA angular distance (rad) with the conditions as trials; None for [samples, units]
+    #: arrays, with ``no_dsa``, or when the data are too short for its settings (``dsa_skipped`` says why).
+    dsa_angular_distance: Optional[float]
+    dsa_skipped: Optional[str]
     samples: int
     components_a: int
     components_b: int
@@ -38,6 +42,8 @@ class Comparison:
             canonical_correlations=np.asarray(raw["canonical_correlations"], dtype=float),
             procrustes_distance=raw["procrustes_distance"],
             procrustes_angular_distance=raw["procrustes_angular_distance"],
+            dsa_angular_distance=raw.get("dsa_angular_distance"),
+            dsa_skipped=raw.get("dsa_skipped"),
             samples=raw["samples"],
             components_a=raw["components_a"],
             components_b=raw["components_b"],
@@ -57,6 +63,7 @@ def compare(
     y: Any,
     components: Optional[int] = None,
     conditions: Optional[Sequence[int]] = None,
+    no_dsa: bool = False,
     threads: Optional[int] = None,
     progress: Optional[bool] = False,
 ) -> Comparison:
@@ -67,14 +74,16 @@ def compare(
     ``.npz`` files); the units may differ, the conditions and time steps (or samples) must match.
     Each is reduced to its top ``components`` PCs (default 10, as ``evaluate``), then CCA
     (mean and every canonical correlation) and Procrustes (shape and angular distance) are
-    computed by ``circuitfit compare``. ``conditions`` picks conditions of 3-D arrays.
+    computed by ``circuitfit compare``; for 3-D arrays also DSA (dynamical similarity analysis,
+    the conditions as trials; ``no_dsa=True`` skips it). ``conditions`` picks conditions of 3-D
+    arrays.
     """
     scratch = ScratchFolder("compare")
     a = _population_file(x, scratch.path / "a.npy")
     b = _population_file(y, scratch.path / "b.npy")
     arguments = ["compare", a, b, "--json",
                  *options(components=components, conditions=list(conditions) if conditions is not None else None,
-                          threads=threads)]
+                          no_dsa=no_dsa, threads=threads)]
     return Comparison.from_json(_files.parse_json(run(arguments, progress=progress)))
 
 

@@ -170,16 +170,24 @@ class Fit:
         self,
         dataset: Optional[DatasetLike] = None,
         reference: Optional[DatasetLike] = None,
+        circuit: Any = None,
+        audit: bool = True,
         threads: Optional[int] = None,
         progress: Optional[bool] = False,
     ) -> Dict[str, Any]:
         """Scores the model on ``dataset`` (default: its own) with ``circuitfit evaluate --json``:
-        a dict with the keys of metrics.json (docs/files.md#metricsjson). ``reference`` is a
-        generated dataset (or Circuit) whose full population the similarities are against."""
+        a dict with the keys of metrics.json (docs/files.md#metricsjson), plus ``audit`` (the
+        mechanism audit, or None) when the ground truth is known: ``circuit`` (a Circuit or a
+        ``generate`` folder), else the dataset's own folder when it holds circuit.npz;
+        ``audit=False`` skips it. ``reference`` is a generated dataset (or Circuit) whose full
+        population the similarities are against."""
         data = self.dataset if dataset is None else as_dataset(dataset)
-        arguments = ["evaluate", path_text(self.path), path_text(data.path), "--json", *options(threads=threads)]
+        arguments = ["evaluate", path_text(self.path), path_text(data.path), "--json",
+                     *options(no_audit=not audit, threads=threads)]
         if reference is not None:
             arguments += ["--reference", path_text(as_dataset(reference).path)]
+        if circuit is not None:
+            arguments += ["--circuit", path_text(getattr(circuit, "path", circuit))]
         return _files.parse_json(run(arguments, progress=progress))
 
     def audit(
