@@ -148,7 +148,7 @@ if [[ -f scripts/bench-compare.sh ]]; then
     echo "  per-iteration benchmark (scripts/bench-compare.sh, A = source build, B = static build):"
     swift build -c release --product circuitfit-bench > "$work/bench-build.log" 2>&1 || die "bench build failed: $work/bench-build.log"
     PKG_CONFIG_PATH=$root/.build-release/static-deps/pkgconfig swift build -c release --static-swift-stdlib \
-        --scratch-path .build-release --product circuitfit-bench -Xlinker "$root/.build-release/static-deps/glibc-compat.o" \
+        --scratch-path .build-release --product circuitfit-bench -Xlinker "$root/.build-release/static-deps/glibc-compat.o" -Xlinker --build-id=none \
         > "$work/bench-static-build.log" 2>&1 || die "static bench build failed: $work/bench-static-build.log"
     bash scripts/bench-compare.sh .build/release/circuitfit-bench .build-release/release/circuitfit-bench --rounds "$rounds" | sed 's/^/    /'
 fi

@@ -52,8 +52,9 @@ deps=$scratch/static-deps
 mkdir -p "$scratch"
 bash scripts/static-deps.sh "$deps" > "$scratch/archives.txt"
 echo "release: building circuitfit $version (release, static; log $scratch/build.log)" >&2
+# --build-id=none: the linker's build id hashes the whole output, including the module hashes below
 build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product circuitfit
-       -Xlinker "$root/$deps/glibc-compat.o")
+       -Xlinker "$root/$deps/glibc-compat.o" -Xlinker --build-id=none)
 if ! PKG_CONFIG_PATH="$root/$deps/pkgconfig" "${build[@]}" > "$scratch/build.log" 2>&1; then
     grep -E "error" "$scratch/build.log" | head -20 >&2 || tail -20 "$scratch/build.log" >&2
     die "build failed (full log: $scratch/build.log)"
@@ -73,6 +74,14 @@ name=circuitfit-$version-linux-x86_64
 stage=$scratch/stage/$name
 rm -rf "$scratch/stage" && mkdir -p "$stage/bin" "$stage/LICENSES"
 strip -o "$stage/bin/circuitfit" "$binary"
+# swiftc stamps each module's object with a 16-byte hash of its LLVM IR (.swift_modhash), which
+# depends on the folder it was built in and is never read at run time: zeroed, so the same commit
+# built in any folder gives the same bytes.
+modhash_size=$(readelf -SW "$stage/bin/circuitfit" | sed -n 's/.*\.swift_modhash *[A-Z]* *[0-9a-f]* *[0-9a-f]* *\([0-9a-f]*\).*/\1/p')
+if [[ -n $modhash_size ]]; then
+    head -c "$((16#$modhash_size))" /dev/zero > "$scratch/modhash-zeros"
+    objcopy --update-section .swift_modhash="$scratch/modhash-zeros" "$stage/bin/circuitfit"
+fi
 cp README.md "$stage/README.md"
 # Licence texts of everything the binary bundles: Debian's copyright file of each package whose
 # archive is linked in, the Swift runtime/Foundation, swift-argument-parser, ICU (Foundation's data).
