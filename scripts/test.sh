@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's second command: set up (scripts/setup.sh) and run the whole test suite.
+# The README's second command: set up (scripts/setup.sh) and run the whole test suite: the Swift
+# tests, then the Python package's tests (python/tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,14 +19,49 @@ swift test -c release --parallel --xunit-output .build/xunit.xml 2>&1 | tee .bui
     | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Merging|Planning)'
 status=${PIPESTATUS[0]}
 set -e
-# `swift test --parallel` prints no XCTest summary: count the results from its xunit report.
-if [[ -f .build/xunit.xml ]]; then
-    count() { grep -o "$1" .build/xunit.xml | wc -l || true; }
-    total=$(count '<testcase ')
-    failed=$(count '<failure')
-    skipped=$(count '<skipped')
-    echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+
+# The Python package (python/tests, pytest): installed from ./python into a venv that sees the
+# system's packages (NumPy; xarray if present), run against the binary the Swift tests used. Without
+# a working venv (Debian's python3 needs python3-venv), the checkout's python/src is used directly
+# when NumPy and pytest import.
+rm -f .build/pytest.xml
+venv=.build/python-venv
+py_status=0 python=""
+pip_quiet=(-m pip install -q --disable-pip-version-check)
+if python3 -m venv --system-site-packages "$venv" >/dev/null 2>&1 \
+    && "$venv/bin/python" "${pip_quiet[@]}" numpy pytest >/dev/null 2>&1 \
+    && "$venv/bin/python" "${pip_quiet[@]}" --force-reinstall --no-deps ./python >/dev/null 2>&1; then
+    python=$PWD/$venv/bin/python
+elif python3 -c "import numpy, pytest" 2>/dev/null; then
+    echo "test: no venv (apt-get install python3-venv); testing python/src with the system's NumPy and pytest" >&2
+    python=python3
+    export PYTHONPATH=$PWD/python/src${PYTHONPATH:+:$PYTHONPATH}
 fi
+if [[ -z $python ]]; then
+    echo "test: cannot run the Python package tests: no venv and no NumPy + pytest (apt-get install python3-venv)" >&2
+    py_status=1
+elif [[ ! -x .build/release/circuitfit ]]; then
+    echo "test: cannot run the Python package tests: no .build/release/circuitfit" >&2
+    py_status=1
+else
+    echo "test: Python package tests (python/tests)"
+    set +e
+    (cd python && CIRCUITFIT_BINARY="$PWD/../.build/release/circuitfit" OPENBLAS_NUM_THREADS=1 \
+        "$python" -m pytest tests -q -p no:cacheprovider --junitxml=../.build/pytest.xml)
+    py_status=$?
+    set -e
+fi
+
+# One summary line for both: `swift test --parallel` prints no XCTest summary, so the Swift
+# results are counted from its xunit report, the Python ones from pytest's junit report.
+count() { [[ -f $2 ]] && { grep -o "$1" "$2" | wc -l || true; } || echo 0; }
+swift_total=$(count '<testcase ' .build/xunit.xml) swift_failed=$(count '<failure' .build/xunit.xml)
+swift_skipped=$(count '<skipped' .build/xunit.xml)
+py_total=$(count '<testcase ' .build/pytest.xml) py_failed=$(( $(count '<failure' .build/pytest.xml) + $(count '<error' .build/pytest.xml) ))
+py_skipped=$(count '<skipped' .build/pytest.xml)
+passed=$((swift_total - swift_failed - swift_skipped + py_total - py_failed - py_skipped))
+echo "tests: $passed passed, $((swift_failed + py_failed)) failed, $((swift_skipped + py_skipped)) skipped" \
+     "(Swift $((swift_total - swift_failed - swift_skipped))/$swift_failed/$swift_skipped, Python $((py_total - py_failed - py_skipped))/$py_failed/$py_skipped)"
 # adversarial counts per category, summed over the tests that ran
 if compgen -G "$CIRCUITFIT_ADVERSARIAL_COUNTS/*.tsv" > /dev/null; then
     cat "$CIRCUITFIT_ADVERSARIAL_COUNTS"/*.tsv | awk -F'\t' '
@@ -35,4 +71,5 @@ if compgen -G "$CIRCUITFIT_ADVERSARIAL_COUNTS/*.tsv" > /dev/null; then
               printf "~total: %d cases, %d signals, %d hangs, %d exit-0-on-garbage, %d empty folders\n", tc, ts, tg, tz, tf }' \
         | sort | sed 's/^~total/adversarial total/'
 fi
-exit "$status"
+if ((status != 0)); then exit "$status"; fi
+exit "$py_status"

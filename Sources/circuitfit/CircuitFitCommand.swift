@@ -23,6 +23,6 @@ struct CircuitFitCommand: ParsableCommand {
               circuitfit train circuit/dataset.npz --out fit --record 20 --lambda 1
             """,
         version: CircuitFitVersion.string,
-        subcommands: [DemoCommand.self, GenerateCommand.self, ImportCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self, AuditCommand.self, ExperimentCommand.self, StatusCommand.self,
+        subcommands: [DemoCommand.self, GenerateCommand.self, ImportCommand.self, TrainCommand.self, EvaluateCommand.self, ReportCommand.self, AuditCommand.self, SimulateCommand.self, CompareCommand.self, ExperimentCommand.self, StatusCommand.self,
                       ExperimentTaskCommand.self, ExperimentCollectCommand.self, HDF5ReadCommand.self])
 }

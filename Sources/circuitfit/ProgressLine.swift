@@ -9,7 +9,8 @@ import CircuitFitFitting
 import CircuitFitExperiment
 
 /// A live progress line on standard error: rewritten in place on a terminal, one line every
-/// few seconds otherwise (logs, CI, Slurm).
+/// few seconds otherwise (logs, CI, Slurm): every `CIRCUITFIT_PROGRESS_INTERVAL` seconds when that
+/// is set (the Python package sets 0.5), else 5.
 final class ProgressLine {
     let label: String
     let isTerminal = isatty(STDERR_FILENO) == 1
@@ -20,8 +21,15 @@ final class ProgressLine {
 
     init(label: String, interval: TimeInterval? = nil) {
         self.label = label
-        self.interval = interval ?? (isatty(STDERR_FILENO) == 1 ? 0.1 : 5)
+        self.interval = interval ?? (isatty(STDERR_FILENO) == 1 ? 0.1 : Self.pipedInterval)
     }
+
+    /// Seconds between lines when standard error is not a terminal.
+    static let pipedInterval: TimeInterval = {
+        let text = ProcessInfo.processInfo.environment["CIRCUITFIT_PROGRESS_INTERVAL"] ?? ""
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 0 else { return 5 }
+        return seconds
+    }()
 
     func update(_ text: String) {
         lastText = text
