@@ -118,11 +118,8 @@ public struct AuditSubject: Sendable {
     }
 }
 
-/// What to do to a set of units: hold them at baseline, or drive them with a step input.
-public enum PerturbationKind: String, Codable, Sendable, CaseIterable {
-    case silence
-    case stimulate
-}
+// What to do to a set of units (hold at baseline, or drive with a step input): `PerturbationKind`
+// of CircuitFitCore, shared with the dataset's perturbation table.
 
 /// The type of the perturbed neurons.
 public enum NeuronType: String, Codable, Sendable, CaseIterable {

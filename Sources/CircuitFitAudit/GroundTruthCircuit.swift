@@ -86,16 +86,21 @@ public struct GroundTruthCircuit: Sendable {
     }
 }
 
-/// A perturbation of circuit neurons from the go cue on: clamped neurons are held at
-/// `clampStates` (Hz; 0 = baseline), stimulated neurons receive a constant input `inputsHz`.
+/// A perturbation of circuit neurons during the bins [`startBin`, `endBin`) (nil: from the go
+/// cue, to the end): clamped neurons are held at `clampStates` (Hz; 0 = baseline), stimulated
+/// neurons receive a constant input `inputsHz`.
 public struct CircuitPerturbation: Sendable, Equatable {
     public var clampedNeurons: [Int] = []
     public var clampStates: [Double] = []
     public var stimulatedNeurons: [Int] = []
     public var inputsHz: [Double] = []
-    public init(clampedNeurons: [Int] = [], clampStates: [Double] = [], stimulatedNeurons: [Int] = [], inputsHz: [Double] = []) {
+    public var startBin: Int? = nil
+    public var endBin: Int? = nil
+    public init(clampedNeurons: [Int] = [], clampStates: [Double] = [], stimulatedNeurons: [Int] = [], inputsHz: [Double] = [],
+                startBin: Int? = nil, endBin: Int? = nil) {
         self.clampedNeurons = clampedNeurons; self.clampStates = clampStates
         self.stimulatedNeurons = stimulatedNeurons; self.inputsHz = inputsHz
+        self.startBin = startBin; self.endBin = endBin
     }
 }
 
@@ -103,9 +108,10 @@ extension GroundTruthCircuit {
     /// Simulates `conditions` once per perturbation as `generate` does (held at x0 for
     /// `preparatoryBins`, then RK4 with `integrationStepMs` for `movementBins` bins of `binMs`,
     /// rates averaged over each bin's step end points; f through the Float32 tanh, so the rates
-    /// agree with generate's to ~10⁻⁵ Hz), with every perturbation acting from the
-    /// go cue: a clamped neuron's x is set to its clamp state at the go cue and its dx/dt is 0;
-    /// a stimulated neuron's input is `inputsHz` from the go cue. All runs are batched (one
+    /// agree with generate's to ~10⁻⁵ Hz), with every perturbation acting in its window (default
+    /// from the go cue on; it starts at a bin boundary at or after the go cue): a clamped
+    /// neuron's x is set to its clamp state when the window opens and its dx/dt is 0 until it
+    /// closes; a stimulated neuron's input is `inputsHz` inside the window. All runs are batched (one
     /// gemm per RK4 stage). Returns per perturbation the rates f(x) [C, T, N], Hz, and the
     /// states x at the end of each bin [C, T, N].
     public func simulate(
@@ -122,6 +128,11 @@ extension GroundTruthCircuit {
         var drive = Matrix<Double>(rows: R, cols: n)
         var frozen = [Bool](repeating: false, count: R * n)
         var x = Matrix<Double>(rows: R, cols: n)
+        let bins = preparatoryBins + movementBins
+        let windows = perturbations.map { ($0.startBin ?? preparatoryBins)..<max($0.endBin ?? Int.max, $0.startBin ?? preparatoryBins) }
+        if let bad = windows.first(where: { $0.lowerBound < preparatoryBins }) {
+            throw CircuitFitError("circuit perturbation: window starts at bin \(bad.lowerBound), before the go cue (bin \(preparatoryBins))")
+        }
         for (pi, p) in perturbations.enumerated() {
             guard p.clampedNeurons.count == p.clampStates.count, p.stimulatedNeurons.count == p.inputsHz.count else {
                 throw CircuitFitError("circuit perturbation: neuron and value lists differ in length")
@@ -130,13 +141,25 @@ extension GroundTruthCircuit {
                 throw CircuitFitError("circuit perturbation: neuron \(bad) outside 0..<\(n)")
             }
             for (ci, c) in conditions.enumerated() {
-                let row = pi * nC + ci
-                for j in 0..<n { x[row, j] = preparatoryStates[c, j] }
-                for (j, v) in zip(p.clampedNeurons, p.clampStates) { x[row, j] = v; frozen[row * n + j] = true }
-                for (j, s) in zip(p.stimulatedNeurons, p.inputsHz) { drive[row, j] += s }
+                for j in 0..<n { x[pi * nC + ci, j] = preparatoryStates[c, j] }
             }
         }
-        let anyFrozen = frozen.contains(true)
+        var anyFrozen = false
+        /// Opens (at its first bin) or closes (at its end bin) the windows that change at `bin`.
+        func updateWindows(bin: Int, states xs: inout [Double]) {
+            for (pi, p) in perturbations.enumerated() where windows[pi].lowerBound == bin || windows[pi].upperBound == bin {
+                let open = windows[pi].contains(bin)
+                for ci in 0..<nC {
+                    let row = pi * nC + ci
+                    for (j, v) in zip(p.clampedNeurons, p.clampStates) {
+                        frozen[row * n + j] = open
+                        if open { xs[row * n + j] = v }
+                    }
+                    for (j, s) in zip(p.stimulatedNeurons, p.inputsHz) { drive[row, j] += open ? s : -s }
+                }
+            }
+            anyFrozen = frozen.contains(true)
+        }
         let count = R * n
         let w = weights.data
         var r = [Double](repeating: 0, count: count), stage = r, k1 = r, k2 = r, k3 = r, k4 = r, sum = r
@@ -163,7 +186,6 @@ extension GroundTruthCircuit {
             for i in 0..<count { d[i] = (d[i] - state[i] + drive.data[i]) / tauMs }
             if anyFrozen { for i in 0..<count where frozen[i] { d[i] = 0 } }
         }
-        let bins = preparatoryBins + movementBins
         var rates = [Array3<Double>](repeating: Array3<Double>(nC, bins, n, repeating: 0), count: P)
         var states = rates
         for pi in 0..<P {
@@ -179,8 +201,13 @@ extension GroundTruthCircuit {
         let h = integrationStepMs
         var xs = x.data
         var endRates = xs
+        updateWindows(bin: preparatoryBins, states: &xs)
         applyF(xs, into: &endRates)           // f(x) at the current step end, reused by the next k1
         for bin in 0..<movementBins {
+            if bin > 0 && windows.contains(where: { $0.lowerBound == preparatoryBins + bin || $0.upperBound == preparatoryBins + bin }) {
+                updateWindows(bin: preparatoryBins + bin, states: &xs)
+                applyF(xs, into: &endRates)
+            }
             for i in 0..<count { sum[i] = 0 }
             for _ in 0..<stepsPerBin {
                 r = endRates

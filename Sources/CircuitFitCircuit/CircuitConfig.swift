@@ -58,6 +58,12 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
     /// Seed of every random draw of the circuit.
     public var seed: UInt64 = 1
 
+    // Perturbation trials
+    /// The perturbation trials `generate` adds to the dataset; nil (the default, and absent from
+    /// JSON) = none, so configurations and plans written before perturbations read and compare
+    /// as before.
+    public var perturbationTrials: PerturbationTrialConfig? = nil
+
     public init() {}
 
     /// Bounds on the loop counts the ratios of time constants set (checked by `validate`).
@@ -132,5 +138,8 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
         try need(preparatoryNormPerSqrtN > 0, "preparatoryNormPerSqrtN must be > 0")
         try need(muscles >= 1, "muscles must be ≥ 1, got \(muscles)")
         try need(readoutRidge >= 0, "readoutRidge must be ≥ 0, got \(readoutRidge)")
+        if let perturbationTrials {
+            try perturbationTrials.validate(neurons: neurons, excitatory: excitatoryCount, dtMs: dtMs, movementMs: movementMs)
+        }
     }
 }

@@ -97,7 +97,10 @@ public struct FitProblem: Sendable {
 
     public init(dataset: ReachDataset, config: FitConfig) throws {
         model = try prepareFit(dataset: dataset, config: config)
-        data = try trainingData(dataset: dataset, model: model, conditions: model.split.fit)
+        let sets = config.perturbationSets ?? 0
+        data = sets > 0
+            ? try trainingDataWithPerturbations(dataset: dataset, model: model, conditions: model.split.fit, setCount: sets)
+            : try trainingData(dataset: dataset, model: model, conditions: model.split.fit)
         validation = model.split.validation.isEmpty ? nil : try trainingData(dataset: dataset, model: model, conditions: model.split.validation)
         trainer = Trainer(
             spec: model.spec, objective: objective(config, recorded: model.spec.recorded),
@@ -166,7 +169,15 @@ public func prepareFit(dataset: ReachDataset, config: FitConfig) throws -> Fitte
         try validateRecordedNeurons(neurons, neuronCount: n)
     } else {
         let pool = config.recordExcitatoryOnly ? (0..<n).filter { dataset.excitatory![$0] } : nil
-        neurons = try chooseRecordedNeurons(count: m, neuronCount: n, among: pool, seed: root.derivedSeed(FitStream.recordedNeurons.rawValue))
+        // the dataset's perturbed neurons are recorded first when they fit in M (identity mapping)
+        let perturbed = config.mapping == .identity ? perturbedNeurons(dataset) : []
+        if !perturbed.isEmpty && perturbed.count <= m && perturbed.allSatisfy({ pool?.contains($0) ?? true }) {
+            let rest = (pool ?? Array(0..<n)).filter { !perturbed.contains($0) }
+            neurons = try perturbed + chooseRecordedNeurons(
+                count: m - perturbed.count, neuronCount: n, among: rest, seed: root.derivedSeed(FitStream.recordedNeurons.rawValue))
+        } else {
+            neurons = try chooseRecordedNeurons(count: m, neuronCount: n, among: pool, seed: root.derivedSeed(FitStream.recordedNeurons.rawValue))
+        }
     }
 
     // Model structure.

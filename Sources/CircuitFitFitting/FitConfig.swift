@@ -93,6 +93,12 @@ public struct FitConfig: Codable, Equatable, Sendable {
     /// Seed of neuron sampling, model initialisation, validation split and noise.
     public var seed: UInt64 = 1
 
+    /// How many of the dataset's training perturbation sets the fit trains on (the first ones;
+    /// each adds one perturbation trial per fit condition, docs/method.md#perturbation-trials).
+    /// nil (the default, absent from JSON) = none, so configurations and fit ids written before
+    /// perturbations are unchanged.
+    public var perturbationSets: Int? = nil
+
     public init() {}
 
     /// Adam's learning-rate schedules (`learningRateSchedule`).
@@ -128,6 +134,11 @@ public struct FitConfig: Codable, Equatable, Sendable {
         try need(earlyStoppingPatience >= 1, "earlyStoppingPatience must be ≥ 1")
         try need(validationConditions >= 0 && excludeTrainingConditions >= 0, "validationConditions and excludeTrainingConditions must be ≥ 0")
         try need(checkpointEvery >= 0, "checkpointEvery must be ≥ 0")
+        if let perturbationSets {
+            try need(perturbationSets >= 0, "perturbationSets must be ≥ 0, got \(perturbationSets)")
+            try need(perturbationSets == 0 || (mapping == .identity && recordedCount > 0),
+                     "perturbationSets needs recorded neurons tied to model units (identity mapping, M > 0)")
+        }
         for name in freeze where ParameterBlock(rawValue: name) == nil {
             try need(false, "freeze: unknown parameter block '\(name)' (blocks: \(ParameterBlock.allCases.map(\.rawValue).joined(separator: ", ")))")
         }

@@ -7,9 +7,11 @@ import CircuitFitModel
 /// `Trainer` on random data of the given sizes, identity mapping with `recorded` tied units and
 /// λ = 1. Uses the current BLAS thread count (set `BLASThreads.set(1)` to compare with PyTorch
 /// on one thread). The first 5 iterations are warm-up and not timed; `iterations` ≥ 1 are.
+/// `perturbed` of the conditions (the last ones) are perturbation trials: from step T/4 on, 5
+/// units clamped and 5 others driven (the tied units first), as `train` batches them.
 func benchmarkIteration(
     hidden: Int = 200, conditions: Int = 8, steps: Int = 120, inputs: Int = 3, outputs: Int = 3,
-    recorded: Int = 20, iterations: Int = 100
+    recorded: Int = 20, iterations: Int = 100, perturbed: Int = 0
 ) -> Double {
     var rng = SeededRandom(seed: 1)
     func random(_ d0: Int, _ d1: Int, _ d2: Int) -> Array3<Float> {
@@ -21,7 +23,13 @@ func benchmarkIteration(
     do {
         let data = try TrainingData(
             inputs: random(conditions, steps, inputs), targets: random(conditions, steps, outputs),
-            neural: M > 0 ? random(conditions, steps, M) : nil)
+            neural: M > 0 ? random(conditions, steps, M) : nil,
+            perturbations: perturbed == 0 ? nil : (0..<conditions).map { c in
+                c < conditions - perturbed ? .none : UnitPerturbation(
+                    clampedUnits: Array(0..<min(5, hidden)), clampStates: [Double](repeating: 0, count: min(5, hidden)),
+                    stimulatedUnits: Array(min(5, hidden)..<min(10, hidden)), currents: [Double](repeating: 0.2, count: max(0, min(10, hidden) - 5)),
+                    fromStep: steps / 4)
+            })
         let trainer = Trainer(spec: spec, options: TrainingOptions(iterations: max(iterations, 1) + warmup))
         let result = try trainer.train(from: initialParameters(spec: spec, seed: 2), data: data)
         let h = result.history

@@ -17,6 +17,7 @@ struct IterationCommand: ParsableCommand {
               swift run -c release circuitfit-bench iteration
               swift run -c release circuitfit-bench iteration --quick
               swift run -c release circuitfit-bench iteration --case 500,16,120
+              swift run -c release circuitfit-bench iteration --case 200,16,120 --perturbed 8
             """)
 
     @Option(name: .customLong("case"),
@@ -26,11 +27,16 @@ struct IterationCommand: ParsableCommand {
     @Option(help: "Timed iterations per case, ≥ 1, after 5 warm-up iterations. (default: 200, or 20 with --quick)")
     var iterations: Int?
 
+    @Option(help: "How many of each case's C conditions are perturbation trials (5 units clamped, 5 driven from step T/4 on), 0…C. (default: 0)")
+    var perturbed: Int = 0
+
     @Flag(help: "Only H,C,T = 200,8,120 (unless --case is given), 20 timed iterations (unless --iterations is given).")
     var quick = false
 
     func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations needs an integer ≥ 1, got \(iterations)") }
+        if perturbed < 0 { throw ValidationError("--perturbed needs an integer ≥ 0, got \(perturbed)") }
+        if let c = (cases.isEmpty ? BenchmarkCase.main : cases).first(where: { $0.C < perturbed }) { throw ValidationError("--perturbed \(perturbed) exceeds the \(c.C) conditions of case \(c.label)") }
     }
 
     func run() throws {
@@ -39,7 +45,7 @@ struct IterationCommand: ParsableCommand {
         let n = iterations ?? (quick ? 20 : 200)
         for c in sizes {
             let s = benchmarkIteration(hidden: c.H, conditions: c.C, steps: c.T, inputs: c.I, outputs: c.K,
-                                       recorded: c.M, iterations: n)
+                                       recorded: c.M, iterations: n, perturbed: perturbed)
             print("\(c.label): \(fmt(s * 1e3, 3)) ms/iter (\(fmt(c.flops / s / 1e9, 1)) GFLOP/s)")
         }
     }

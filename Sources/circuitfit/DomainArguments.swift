@@ -1,5 +1,7 @@
 import ArgumentParser
+import CircuitFitCore
 import CircuitFitModel
+import CircuitFitCircuit
 import CircuitFitExperiment
 
 // Domain values as command-line arguments: `--help` lists the allowed values, and a wrong one is
@@ -8,6 +10,8 @@ import CircuitFitExperiment
 extension ExperimentArm: ExpressibleByArgument {}
 extension ExperimentBackendKind: ExpressibleByArgument {}
 extension NeuralMapping: ExpressibleByArgument {}
+extension PerturbedPopulation: ExpressibleByArgument {}
+extension PerturbationKind: ExpressibleByArgument {}
 
 /// A comma-separated list of values of a CaseIterable type, as one argument (`--arms plain,priors`).
 struct CommaList<Value: ExpressibleByArgument & CaseIterable & RawRepresentable>: ExpressibleByArgument

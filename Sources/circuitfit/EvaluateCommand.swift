@@ -106,25 +106,41 @@ struct EvaluateCommand: ParsableCommand {
                 if !json { say("auditing the mechanism against \(circuitDir) …") }
                 audit = try runFitAudit(modelDir: modelDir, circuitDir: circuitDir)
             }
+            // Held-out (and training) perturbation sets of the dataset, when it has them.
+            let predictions = data.perturbations == nil ? nil : try predictPerturbations(
+                spec: saved.spec, parameters: saved.parameters,
+                recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
+                dataset: data, conditions: split.fit)
             if json {
-                print(String(decoding: try OutputFolder.json(EvaluationOutput(metrics: metrics, audit: audit)), as: UTF8.self), terminator: "")
+                print(String(decoding: try OutputFolder.json(EvaluationOutput(metrics: metrics, audit: audit, perturbations: predictions)), as: UTF8.self), terminator: "")
             } else {
                 let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.populationNeurons) neurons)" } ?? ""
                 print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
                 if let audit { print("\n" + AuditTable.render(audit, title: "mechanism audit")) }
+                if let predictions {
+                    print("\nperturbation sets (effect from the window's start, fit conditions; R² of the predicted against the true change):")
+                    if predictions.isEmpty { print("  none scorable: no set has all its neurons recorded (identity mapping)") }
+                    for p in predictions {
+                        let neurons = p.neuronR2.map { "  other recorded neurons R² \(format($0, 3)), size ratio \(format(p.neuronSizeRatio ?? .nan, 3))" } ?? ""
+                        print("  set \(p.set) (\(p.heldOut ? "held out" : "training"), \(p.kind.rawValue) \(p.neurons)): outputs R² \(format(p.outputR2, 3)), size ratio \(format(p.outputSizeRatio, 3))\(neurons)")
+                    }
+                }
             }
         }
     }
 }
 
-/// `evaluate --json`: the metrics' keys, plus "audit" (the mechanism audit, or null).
+/// `evaluate --json`: the metrics' keys, plus "audit" (the mechanism audit, or null) and, for a
+/// dataset with perturbation trials, "perturbation_predictions".
 struct EvaluationOutput: Encodable {
     var metrics: FitMetrics
     var audit: MechanismAudit?
-    enum CodingKeys: String, CodingKey { case audit }
+    var perturbations: [PerturbationPrediction]? = nil
+    enum CodingKeys: String, CodingKey { case audit, perturbations = "perturbation_predictions" }
     func encode(to encoder: Encoder) throws {
         try metrics.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(audit, forKey: .audit)
+        try c.encodeIfPresent(perturbations, forKey: .perturbations)
     }
 }

@@ -39,11 +39,18 @@ struct FitOptions: ParsableArguments {
     var validation: Int?
     @Option(parsing: .unconditional, help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
     var exclude: Int?
+    @Option(parsing: .unconditional, help: "Train on the dataset's first N training perturbation sets too: each adds, per fit condition, a perturbation trial in which the tied units of the set's neurons are clamped or driven as the circuit's were (docs/method.md#perturbation-trials; needs a dataset with a perturbation table, identity mapping, M > 0). Default 0: control trials only.")
+    var perturbationSets: Int?
 
     /// `base` (defaults or a file) with these flags applied.
     func config(base: FitConfig = FitConfig()) throws -> FitConfig {
         var c = base
-        if let fitConfig { c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig)) }
+        if let fitConfig {
+            if c.perturbationSets == nil { c.perturbationSets = 0 }    // so that a file may set it
+            c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig))
+            if c.perturbationSets == 0 && base.perturbationSets == nil { c.perturbationSets = nil }
+        }
+        if let perturbationSets { c.perturbationSets = perturbationSets > 0 ? perturbationSets : nil }
         if let maxIterations { c.iterations = maxIterations; c.stopAtConvergence = true }
         if let iterations { c.iterations = iterations; c.stopAtConvergence = false; c.earlyStopping = false }
         if let optimizer { c.optimizer = optimizer }

@@ -10,12 +10,22 @@ import XCTest
 
 /// The exact BPTT gradient of every parameter block against central finite differences, in
 /// Float64 (the same generic code the Float32 trainer runs), for both mappings, with a
-/// connectivity mask, Dale's law, NaN-masked recordings, a time mask, all β > 0, noise off/on.
+/// connectivity mask, Dale's law, NaN-masked recordings, a time mask, all β > 0, noise off/on,
+/// and perturbation trials (clamped and driven units, windows, a clamp from step 0).
 final class GradientCheckTests: XCTestCase {
     let H = 12, C = 3, T = 15, I = 3, K = 2, M = 4
 
+    /// Condition 0 a control trial; 1: units 3 (recorded) and 5 clamped in steps 4..<11 and unit
+    /// 9 driven from step 6 on; 2: unit 7 (recorded) clamped from step 0, units 0 and 9 driven
+    /// in steps 2..<12.
+    let trialPerturbations: [UnitPerturbation] = [
+        .none,
+        UnitPerturbation(clampedUnits: [3, 5], clampStates: [0.4, -0.2], fromStep: 4, toStep: 11),
+        UnitPerturbation(clampedUnits: [7], clampStates: [0.3], stimulatedUnits: [0, 9], currents: [0.8, -0.5], fromStep: 0, toStep: 12),
+    ]
+
     /// A small problem with every option exercised; neural targets have NaN gaps.
-    func makeProblem(mapping: NeuralMapping, dale: Bool, mask: Bool, noise: Double)
+    func makeProblem(mapping: NeuralMapping, dale: Bool, mask: Bool, noise: Double, perturbed: Bool = false)
         throws -> (spec: RNNSpec, data: TrainingData, parameters: [Double])
     {
         var rng = SeededRandom(seed: 11)
@@ -28,7 +38,7 @@ final class GradientCheckTests: XCTestCase {
         timeMask[0] = 0; timeMask[5] = 0; timeMask[6] = 0
         let data = try TrainingData(
             inputs: random(C, T, I, scale: 1), targets: random(C, T, K, scale: 0.5), neural: neural,
-            timeMask: timeMask)
+            timeMask: timeMask, perturbations: perturbed ? trialPerturbations : nil)
         var maskValues = RNNSpec.noAutapses(H)
         maskValues[1] = 0; maskValues[H + 5] = 0
         let spec = RNNSpec(
@@ -48,9 +58,9 @@ final class GradientCheckTests: XCTestCase {
     let penalties = Objective(lambda: 0.7, betaJ: 0.03, betaIn: 0.02, betaOut: 0.05, betaRate: 0.1)
 
     /// Per block: ‖analytic − finite difference‖ / ‖finite difference‖.
-    func check(mapping: NeuralMapping, dale: Bool, mask: Bool, noise: Double,
+    func check(mapping: NeuralMapping, dale: Bool, mask: Bool, noise: Double, perturbed: Bool = false,
                objective base: Objective? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
-        let (spec, data, p0) = try makeProblem(mapping: mapping, dale: dale, mask: mask, noise: noise)
+        let (spec, data, p0) = try makeProblem(mapping: mapping, dale: dale, mask: mask, noise: noise, perturbed: perturbed)
         var objective = base ?? penalties
         if base == nil { objective.trainable = allBlocks }
         let ws = try RNNWorkspace<Double>(spec: spec, data: data)
@@ -100,6 +110,100 @@ final class GradientCheckTests: XCTestCase {
         try check(mapping: .linear, dale: true, mask: false, noise: 0.3)
     }
 
+    /// BPTT through clamps (a window, and from step 0 so h0 is partly cut off) and drives, for
+    /// both mappings, with and without noise: still exact against finite differences.
+    func testFiniteDifferencesThroughClampsAndDrives() throws {
+        try check(mapping: .identity, dale: true, mask: true, noise: 0, perturbed: true)
+        try check(mapping: .linear, dale: false, mask: true, noise: 0, perturbed: true)
+        try check(mapping: .identity, dale: false, mask: false, noise: 0.3, perturbed: true)
+    }
+
+    /// A unit clamped in every condition for the whole trial is a constant: its incoming weights
+    /// (row u of J), its input weights, bias and initial state get exactly zero gradient, and so
+    /// do the entries of dh and ḣ at its state; its outgoing weights (column u of J) still do.
+    func testClampedUnitReceivesNoGradient() throws {
+        let (spec, data0, p0) = try makeProblem(mapping: .identity, dale: false, mask: false, noise: 0.2)
+        let u = 5
+        let clampAll = UnitPerturbation(clampedUnits: [u], clampStates: [0.25], fromStep: 0)
+        let (inputs, targets, neural) = datasetLayout(data0)
+        let data = try TrainingData(inputs: inputs, targets: targets, neural: neural,
+                                    perturbations: [clampAll, clampAll, clampAll])
+        var objective = penalties
+        objective.betaJ = 0; objective.betaIn = 0    // the weight penalties would give J[u,:], B[u,:] a gradient of their own
+        objective.trainable = allBlocks
+        let ws = try RNNWorkspace<Double>(spec: spec, data: data)
+        var rng = SeededRandom(seed: 3)
+        ws.drawNoise(&rng)
+        var g = [Double](repeating: 0, count: p0.count)
+        _ = p0.withUnsafeBufferPointer { pp in g.withUnsafeMutableBufferPointer { ws.lossAndGradient(pp.baseAddress!, objective, $0.baseAddress!) } }
+        let layout = spec.layout
+        let J = layout.offset(.J), B = layout.offset(.B)
+        for j in 0..<H { XCTAssertEqual(g[J + u * H + j], 0, "incoming weight J[\(u), \(j)]") }
+        for i in 0..<I { XCTAssertEqual(g[B + u * I + i], 0, "input weight B[\(u), \(i)]") }
+        XCTAssertEqual(g[layout.offset(.b) + u], 0, "bias b[\(u)]")
+        XCTAssertEqual(g[layout.offset(.h0) + u], 0, "initial state h0[\(u)]")
+        let outgoing = (0..<H).filter { $0 != u }.map { g[J + $0 * H + u] * g[J + $0 * H + u] }.reduce(0, +)
+        XCTAssertGreaterThan(outgoing, 1e-12, "the clamped unit's outgoing weights still act")
+        for t in 0..<T { for c in 0..<C {
+            XCTAssertEqual(ws.dh[(t * C + c) * H + u], 0, "dh at step \(t), condition \(c)")
+            XCTAssertEqual(ws.h[(t * C + c) * H + u], 0.25, "h held at the clamp state")
+        } }
+        // the tangent along a random direction is zero at the clamped state too
+        let v = (0..<p0.count).map { _ in rng.normal() }
+        var out = [Double](repeating: 0, count: p0.count)
+        p0.withUnsafeBufferPointer { pp in v.withUnsafeBufferPointer { vv in out.withUnsafeMutableBufferPointer { ws.gaussNewtonProduct(pp.baseAddress!, objective, vv.baseAddress!, $0.baseAddress!) } } }
+        for t in 0..<T { for c in 0..<C { XCTAssertEqual(ws.hDot[(t * C + c) * H + u], 0, "ḣ at step \(t)") } }
+        XCTAssertEqual(out[layout.offset(.b) + u], 0, "(G v) for b[\(u)]")
+    }
+
+    /// The training forward pass through a batch of perturbation trials gives the same states as
+    /// the forward-only `simulatePerturbed` of each trial's perturbation (Float32).
+    func testTrainingForwardMatchesPerturbedSimulation() throws {
+        let (spec0, data, p64) = try makeProblem(mapping: .identity, dale: true, mask: true, noise: 0, perturbed: true)
+        let spec = spec0
+        let parameters = try RNNParameters(layout: spec.layout, values: p64.map(Float.init))
+        let ws = try RNNWorkspace<Float>(spec: spec, data: data)
+        _ = parameters.values.withUnsafeBufferPointer { ws.loss($0.baseAddress!, Objective(lambda: 0.7)) }
+        var inputs = Array3<Float>(C, T, I, repeating: 0)
+        for c in 0..<C { for t in 0..<T { for i in 0..<I { inputs[c, t, i] = data.inputs[(t * C + c) * I + i] } } }
+        for (c, perturbation) in trialPerturbations.enumerated() {
+            let run = try simulatePerturbed(spec: spec, parameters: parameters, inputs: inputs, perturbations: [perturbation])[0]
+            var worst: Float = 0
+            for t in 0..<T { for i in 0..<H { worst = max(worst, abs(run.states[c, t, i] - ws.h[(t * C + c) * H + i])) } }
+            XCTAssertLessThan(worst, 1e-5, "condition \(c): max |Δh| \(worst)")
+        }
+        // and the perturbations change the trajectories (the comparison above is not vacuous)
+        let control = try simulatePerturbed(spec: spec, parameters: parameters, inputs: inputs, perturbations: [.none])[0]
+        XCTAssertGreaterThan(abs(control.states[1, 8, 3] - ws.h[(8 * C + 1) * H + 3]), 1e-2)
+        XCTAssertGreaterThan(abs(control.states[2, 5, 0] - ws.h[(5 * C + 2) * H + 0]), 1e-3)
+    }
+
+    /// A perturbation list of the wrong length, or a unit outside the model, is a clear error.
+    func testBadPerturbationsAreRejected() throws {
+        let (spec, data, _) = try makeProblem(mapping: .identity, dale: false, mask: false, noise: 0)
+        let (inputs, targets, neural) = datasetLayout(data)
+        XCTAssertThrowsError(try TrainingData(inputs: inputs, targets: targets, perturbations: [.none])) {
+            XCTAssert("\($0)".contains("1 perturbations for 3 conditions"), "\($0)")
+        }
+        let bad = try TrainingData(inputs: inputs, targets: targets, neural: neural,
+                                   perturbations: [.none, UnitPerturbation(clampedUnits: [H], clampStates: [0], fromStep: 0), .none])
+        XCTAssertThrowsError(try RNNWorkspace<Float>(spec: spec, data: bad)) {
+            XCTAssert("\($0)".contains("condition 1: perturbation: unit \(H) outside 0..<\(H)"), "\($0)")
+        }
+    }
+
+    /// The arrays of a TrainingData back in the dataset layout [C, T, ·].
+    func datasetLayout(_ data: TrainingData) -> (inputs: Array3<Double>, targets: Array3<Double>, neural: Array3<Double>) {
+        var inputs = Array3<Double>(C, T, I, repeating: 0), targets = Array3<Double>(C, T, K, repeating: 0)
+        var neural = Array3<Double>(C, T, M, repeating: 0)
+        for c in 0..<C { for t in 0..<T {
+            for i in 0..<I { inputs[c, t, i] = Double(data.inputs[(t * C + c) * I + i]) }
+            for k in 0..<K { targets[c, t, k] = Double(data.targets[(t * C + c) * K + k]) }
+            for m in 0..<M { neural[c, t, m] = Double(data.neural[(t * C + c) * M + m]) }
+        } }
+        return (inputs, targets, neural)
+    }
+
     func testFrozenBlocksGetZeroGradient() throws {
         var objective = penalties
         objective.trainable = [.J, .C, .d, .D, .e]    // B, b, h0 frozen
@@ -136,8 +240,8 @@ final class GradientCheckTests: XCTestCase {
     /// G v must equal the finite difference of the exact gradient along v. Both mappings, Dale's
     /// law, a mask, NaN gaps, a time mask; every trainable block.
     func testGaussNewtonProductIsTheHessianAtZeroResidual() throws {
-        for mapping in [NeuralMapping.identity, .linear] {
-            let (spec, data0, p0) = try makeProblem(mapping: mapping, dale: mapping == .linear, mask: true, noise: 0)
+        for (mapping, perturbed) in [(NeuralMapping.identity, false), (.linear, false), (.identity, true), (.linear, true)] {
+            let (spec, data0, p0) = try makeProblem(mapping: mapping, dale: mapping == .linear, mask: true, noise: 0, perturbed: perturbed)
             var objective = Objective(lambda: 0.7, betaJ: 0.03, betaIn: 0.02, betaOut: 0.05, betaRate: 0)
             objective.trainable = allBlocks
             // the model's own outputs as targets
@@ -157,7 +261,8 @@ final class GradientCheckTests: XCTestCase {
             timeMask[2] = 0
             var inputs = Array3<Double>(C, T, I, repeating: 0)
             for c in 0..<C { for t in 0..<T { for i in 0..<I { inputs[c, t, i] = Double(data0.inputs[(t * C + c) * I + i]) } } }
-            let data = try TrainingData(inputs: inputs, targets: targets, neural: neural, timeMask: timeMask)
+            let data = try TrainingData(inputs: inputs, targets: targets, neural: neural, timeMask: timeMask,
+                                        perturbations: perturbed ? trialPerturbations : nil)
             let ws = try RNNWorkspace<Double>(spec: spec, data: data)
             let n = p0.count
             var rng = SeededRandom(seed: 17)

@@ -24,6 +24,7 @@ extension ReachDataset {
         a.set("train", NPYArray(isTraining.map { $0 ? 1 : 0 }))
         a.set("dt_ms", NPYArray(scalar: dtMs))
         a.set("go_index", NPYArray(scalar: goIndex))
+        perturbations?.write(into: &a, conditions: conditions)
         return a
     }
 
@@ -74,9 +75,11 @@ extension ReachDataset {
         if let recorded, recorded.data.contains(where: { $0.isInfinite }) {
             throw CircuitFitError("\(file): array 'recorded' contains ±Inf (NaN marks missing samples; Inf is never valid)")
         }
+        let perturbations = try PerturbationTrials.read(
+            from: a, conditions: c, steps: t, outputs: targets.d2, neurons: neuronCount, hasRates: rates != nil)
         self.init(
             inputs: inputs, targets: targets, rates: rates, recorded: recorded, neuronIDs: neuronIDs,
             excitatory: excitatory, conditionLabels: labels, angles: angles, isTraining: train.map { $0 == 1 }, dtMs: dt, goIndex: go,
-            reliability: reliability, recordedHalfA: halfA, recordedHalfB: halfB)
+            reliability: reliability, recordedHalfA: halfA, recordedHalfB: halfB, perturbations: perturbations)
     }
 }

@@ -35,13 +35,18 @@ public struct ReachDataset: Sendable {
     public var dtMs: Double
     /// First time step after the go cue.
     public var goIndex: Int
+    /// Perturbation trials: the table of sets and each set's perturbed run in every condition
+    /// (nil = control trials only, as in every dataset before perturbations).
+    public var perturbations: PerturbationTrials?
 
     public init(
         inputs: Array3<Double>, targets: Array3<Double>, rates: Array3<Double>? = nil,
         recorded: Array3<Double>? = nil, neuronIDs: [Int]? = nil, excitatory: [Bool]? = nil, conditionLabels: [Double]? = nil,
         angles: [Double], isTraining: [Bool], dtMs: Double, goIndex: Int,
-        reliability: [Double]? = nil, recordedHalfA: Array3<Double>? = nil, recordedHalfB: Array3<Double>? = nil
+        reliability: [Double]? = nil, recordedHalfA: Array3<Double>? = nil, recordedHalfB: Array3<Double>? = nil,
+        perturbations: PerturbationTrials? = nil
     ) {
+        self.perturbations = perturbations
         self.inputs = inputs; self.targets = targets; self.rates = rates; self.recorded = recorded
         self.reliability = reliability; self.recordedHalfA = recordedHalfA; self.recordedHalfB = recordedHalfB
         self.neuronIDs = neuronIDs; self.excitatory = excitatory; self.conditionLabels = conditionLabels; self.angles = angles

@@ -1,14 +1,16 @@
 import CircuitFitCore
 
-/// A perturbation of chosen model units, acting on every state h[t] with t ≥ `fromStep`
-/// (forward-only; training never sees it):
+/// A perturbation of chosen model units, acting on every state h[t] with
+/// `fromStep` ≤ t < `toStep` (the window; `toStep` = Int.max: to the end of the trial):
 ///
 ///   h[t+1] = (1−α) h[t] + α (J r[t] + B u[t] + b + s)     s_u = current of unit u (0 elsewhere)
 ///   h_u[t] = clamp_u   for every clamped unit u          (so r_u[t] = tanh(clamp_u) is held)
 ///
-/// The stimulus enters the update that produces h[t] for t ≥ `fromStep`; the clamp overrides
-/// h[t] for t ≥ `fromStep`. Currents are dimensionless, like B·u. A value type, so that a later
-/// training path can carry the same description into its forward and backward passes.
+/// The stimulus enters the update that produces h[t] for t in the window; the clamp overrides
+/// h[t] for t in the window. Currents are dimensionless, like B·u. The same description drives
+/// the forward-only `simulatePerturbed` and the training path (`TrainingData.perturbations`):
+/// there a clamped state is a constant, so no gradient flows into it (its outgoing weights still
+/// act through r_u), and a current is a constant added to the update.
 public struct UnitPerturbation: Sendable, Equatable, Codable {
     /// Units held fixed, [P], and the state h each is held at, [P].
     public var clampedUnits: [Int]
@@ -18,22 +20,51 @@ public struct UnitPerturbation: Sendable, Equatable, Codable {
     public var currents: [Double]
     /// First time step the perturbation acts on.
     public var fromStep: Int
+    /// First time step it no longer acts on (exclusive end of the window).
+    public var toStep: Int
 
-    public init(clampedUnits: [Int] = [], clampStates: [Double] = [], stimulatedUnits: [Int] = [], currents: [Double] = [], fromStep: Int) {
+    public init(clampedUnits: [Int] = [], clampStates: [Double] = [], stimulatedUnits: [Int] = [], currents: [Double] = [], fromStep: Int, toStep: Int = Int.max) {
         self.clampedUnits = clampedUnits; self.clampStates = clampStates
         self.stimulatedUnits = stimulatedUnits; self.currents = currents; self.fromStep = fromStep
+        self.toStep = toStep
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clampedUnits = "clamped_units", clampStates = "clamp_states", stimulatedUnits = "stimulated_units"
+        case currents, fromStep = "from_step", toStep = "to_step"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            clampedUnits: try c.decode([Int].self, forKey: .clampedUnits), clampStates: try c.decode([Double].self, forKey: .clampStates),
+            stimulatedUnits: try c.decode([Int].self, forKey: .stimulatedUnits), currents: try c.decode([Double].self, forKey: .currents),
+            fromStep: try c.decode(Int.self, forKey: .fromStep), toStep: try c.decodeIfPresent(Int.self, forKey: .toStep) ?? Int.max)
     }
 
     /// No perturbation (the unperturbed run of a batch).
     public static let none = UnitPerturbation(fromStep: Int.max)
 
-    /// Throws a one-line error if a unit is outside 0..<hidden or the lists' lengths differ.
+    /// True when nothing is clamped or driven, or the window is empty.
+    public var isNone: Bool { (clampedUnits.isEmpty && stimulatedUnits.isEmpty) || fromStep >= toStep }
+
+    /// Whether it acts on state h[t].
+    @inline(__always) public func acts(onStep t: Int) -> Bool { t >= fromStep && t < toStep }
+
+    /// Throws a one-line error if a unit is outside 0..<hidden, a unit is listed twice in one
+    /// list, or the lists' lengths differ.
     public func validate(hidden: Int) throws {
         guard clampedUnits.count == clampStates.count, stimulatedUnits.count == currents.count else {
             throw CircuitFitError("perturbation: \(clampedUnits.count) clamped units with \(clampStates.count) states, \(stimulatedUnits.count) stimulated units with \(currents.count) currents")
         }
         if let bad = (clampedUnits + stimulatedUnits).first(where: { $0 < 0 || $0 >= hidden }) {
             throw CircuitFitError("perturbation: unit \(bad) outside 0..<\(hidden)")
+        }
+        guard Set(clampedUnits).count == clampedUnits.count, Set(stimulatedUnits).count == stimulatedUnits.count else {
+            throw CircuitFitError("perturbation: a unit is listed twice (clamped \(clampedUnits), stimulated \(stimulatedUnits))")
+        }
+        guard (clampStates + currents).allSatisfy(\.isFinite) else {
+            throw CircuitFitError("perturbation: clamp states and currents must be finite")
         }
         guard fromStep >= 0 else { throw CircuitFitError("perturbation: fromStep must be ≥ 0, got \(fromStep)") }
     }
@@ -80,7 +111,7 @@ public func simulatePerturbed<S: BinaryFloatingPoint & Sendable>(
     var states = rates
 
     func clamp(_ state: inout [Float], step t: Int) {
-        for (pi, p) in perturbations.enumerated() where t >= p.fromStep && !p.clampedUnits.isEmpty {
+        for (pi, p) in perturbations.enumerated() where p.acts(onStep: t) && !p.clampedUnits.isEmpty {
             for c in 0..<nC {
                 let row = (pi * nC + c) * H
                 for u in p.clampedUnits { state[row + u] = clampValue[row + u] }
@@ -109,7 +140,7 @@ public func simulatePerturbed<S: BinaryFloatingPoint & Sendable>(
     for t in 0..<(T - 1) {
         // input drive xin = B u[t] + b, one row per (perturbation, condition)
         for pi in 0..<P {
-            let active = t + 1 >= perturbations[pi].fromStep
+            let active = perturbations[pi].acts(onStep: t + 1)
             for c in 0..<nC {
                 let row = (pi * nC + c) * H
                 for i in 0..<H {

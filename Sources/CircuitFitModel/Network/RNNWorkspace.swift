@@ -32,6 +32,7 @@ final class RNNWorkspace<Scalar: RNNScalar> {
     let neuralWeight: Pointer   // [M] 1 / (M' · P_m · var_m), 0 for a neuron without samples
     let outputVariance: [Double] // [K] var_k, also the scale of the readout penalty
     let neuralCount: Int        // present samples of y*
+    let perturbation: PerturbationSchedule<Scalar>  // clamps and currents of perturbation trials (empty: none)
 
     // noise
     let noiseSD: Double
@@ -105,6 +106,7 @@ final class RNNWorkspace<Scalar: RNNScalar> {
             present[m] == 0 ? 0 : Float(1 / (neuronsWithSamples * Double(present[m]) * data.neuralVariance[m]))
         })
         neuralCount = present.reduce(0, +)
+        perturbation = PerturbationSchedule(data.perturbations, hidden: H, alpha: Scalar(spec.alpha))
         noise = spec.noiseSD > 0 ? buffer((T - 1) * C * H) : nil
         J = buffer(H * H)
         JT = buffer(H * H)

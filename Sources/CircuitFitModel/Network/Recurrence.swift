@@ -6,6 +6,8 @@ import CircuitFitCore
 ///   h[0]       = h0                                          for every condition
 ///   h[t+1]     = (1−α) h[t] + α (J r[t] + B u[t] + b) + α σ ξ[t],   t = 0…T−2
 ///   r[t]       = tanh(h[t])
+///   perturbation trials (`PerturbationSchedule`): h[t+1] += α s for the driven units, then
+///   h_u[t] = clamp_u for the clamped ones (a constant: dh_u[t] = 0 in the backward pass)
 ///
 /// Layout: every state buffer is [T, C, H] (time-major), so one step of all conditions is one
 /// [C, H] block and the recurrent product is one sgemm r[t]·Jᵀ per step (`RecurrentProduct`).
@@ -80,6 +82,8 @@ extension RNNWorkspace {
 
         // h[0, c, :] = h0, r[0] = tanh(h[0])
         for c in 0..<C { (h + c * H).update(from: h0, count: H) }
+        let perturbed = !perturbation.isEmpty
+        if perturbed { perturbation.clamp(h, step: 0) }
         Scalar.tanh(h, r, count: CH)
 
         for t in 0..<(T - 1) {
@@ -99,6 +103,11 @@ extension RNNWorkspace {
             }
             // h[t+1] += α r[t] Jᵀ   ([C, H] · [H, H], with Jᵀ stored)
             RecurrentProduct.accumulate(conditions: C, hidden: H, alpha: a, rt, JT, hn)
+            // perturbation trials: h[t+1] += α s, then the clamped units' states
+            if perturbed {
+                perturbation.addCurrents(hn, step: t + 1)
+                perturbation.clamp(hn, step: t + 1)
+            }
             // r[t+1] = tanh(h[t+1])
             Scalar.tanh(hn, rn, count: CH)
         }
@@ -114,6 +123,8 @@ extension RNNWorkspace {
         // dh[T−1] = dr[T−1] ⊙ (1 − r[T−1]²)
         let last = (T - 1) * CH
         for k in last..<(last + CH) { dh[k] = dr[k] * (1 - r[k] * r[k]) }
+        let clamped = perturbation.hasClamps
+        if clamped { perturbation.zeroClamped(dh + last, step: T - 1) }
 
         for t in stride(from: T - 2, through: 0, by: -1) {
             let dhn = dh + (t + 1) * CH, dht = dh + t * CH, drt = dr + t * CH, rt = r + t * CH
@@ -121,6 +132,8 @@ extension RNNWorkspace {
             RecurrentProduct.accumulate(conditions: C, hidden: H, alpha: a, dhn, J, drt)
             // dh[t] = (1−α) dh[t+1] + dr[t] ⊙ (1 − r[t]²)
             for k in 0..<CH { dht[k] = leak * dhn[k] + drt[k] * (1 - rt[k] * rt[k]) }
+            // a clamped state is a constant: nothing flows into it or through it
+            if clamped { perturbation.zeroClamped(dht, step: t) }
         }
 
         // weight gradients, all steps at once; ∂L/∂pre[t] = α dh[t+1] for t < T−1

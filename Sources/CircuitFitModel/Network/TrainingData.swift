@@ -28,6 +28,10 @@ public struct TrainingData: Sendable {
     /// The variance each recorded neuron's squared error is divided by in L_neural, [M], in the
     /// normalised recordings' units squared (see `SampleVariance`).
     public let neuralVariance: [Double]
+    /// The perturbation of each condition held here, in the order of `conditions` (a
+    /// perturbation trial: its units clamped or driven, see `UnitPerturbation`); [] = every
+    /// condition is a control trial. Units are model units.
+    public let perturbations: [UnitPerturbation]
 
     /// Selects `conditions` (default: all) from dataset arrays in the dataset layout:
     /// `inputs` [C,T,I], `targets` [C,T,K], `neural` [C,T,M] (nil = no recordings, M = 0),
@@ -37,10 +41,15 @@ public struct TrainingData: Sendable {
     /// error is divided by (the objective is then unit-free). nil = the variance over the samples
     /// selected here (`SampleVariance`); a validation set passes its training set's values so both
     /// are scored on one scale.
+    ///
+    /// `perturbations`: one per selected condition (in the order of `conditions`), `.none` for a
+    /// control trial; nil = all control trials. A perturbation trial is an extra condition of the
+    /// batch whose targets are the perturbed recordings.
     public init<S: BinaryFloatingPoint & Sendable>(
         inputs: Array3<S>, targets: Array3<S>, neural: Array3<S>? = nil,
         conditions: [Int]? = nil, timeMask: [Double]? = nil,
-        outputVariance: [Double]? = nil, neuralVariance: [Double]? = nil
+        outputVariance: [Double]? = nil, neuralVariance: [Double]? = nil,
+        perturbations: [UnitPerturbation]? = nil
     ) throws {
         let nC = inputs.d0, T = inputs.d1
         guard targets.d0 == nC, targets.d1 == T else {
@@ -57,6 +66,9 @@ public struct TrainingData: Sendable {
         }
         guard Set(chosen).count == chosen.count else {
             throw CircuitFitError("training data: duplicate conditions in \(chosen)")
+        }
+        if let perturbations, perturbations.count != chosen.count {
+            throw CircuitFitError("training data: \(perturbations.count) perturbations for \(chosen.count) conditions (one per condition, .none for a control trial)")
         }
         let mask = timeMask ?? [Double](repeating: 1, count: T)
         guard mask.count == T else {
@@ -86,6 +98,7 @@ public struct TrainingData: Sendable {
             return out
         }
         self.conditions = chosen
+        self.perturbations = (perturbations ?? []).contains(where: { !$0.isNone }) ? perturbations! : []
         steps = T
         inputCount = inputs.d2
         outputCount = targets.d2
@@ -123,6 +136,11 @@ public struct TrainingData: Sendable {
         }
         guard recordedCount == spec.recorded else {
             throw CircuitFitError("training data: \(recordedCount) recorded neurons, the model expects \(spec.recorded)")
+        }
+        for (i, p) in perturbations.enumerated() {
+            do { try p.validate(hidden: spec.hidden) } catch let error as CircuitFitError {
+                throw CircuitFitError("training data: condition \(conditions[i]): \(error.message)")
+            }
         }
     }
 }

@@ -53,12 +53,15 @@ extension RNNWorkspace {
         // ḣ[0] = v_h0, ṙ[0]
         let vh0 = v + layout.offset(.h0)
         for c in 0..<C { (hDot + c * H).update(from: vh0, count: H) }
+        let clamped = perturbation.hasClamps    // a clamped state has no tangent (currents are constants)
+        if clamped { perturbation.zeroClamped(hDot, step: 0) }
         for k in 0..<CH { rDot[k] = (1 - r[k] * r[k]) * hDot[k] }
         for t in 0..<(T - 1) {
             let ht = hDot + t * CH, hn = ht + CH, rt = rDot + t * CH, rn = rt + CH, rr = r + (t + 1) * CH
             // ḣ[t+1] = (1−α) ḣ[t] + α drive[t] + α ṙ[t] Jᵀ
             for k in 0..<CH { hn[k] = leak * ht[k] + a * hn[k] }
             RecurrentProduct.accumulate(conditions: C, hidden: H, alpha: a, rt, JT, hn)
+            if clamped { perturbation.zeroClamped(hn, step: t + 1) }
             for k in 0..<CH { rn[k] = (1 - rr[k] * rr[k]) * hn[k] }
         }
         // ż = ṙ Cᵀ + r Ċᵀ + ḋ
