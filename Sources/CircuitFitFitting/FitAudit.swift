@@ -61,3 +61,32 @@ extension SavedModel {
         return try a.intVector("excitatory_units", dims: "[H]").map { $0 != 0 }
     }
 }
+
+/// What `evaluate --json` writes: every key of `FitMetrics`, plus "audit" (the mechanism audit,
+/// or null when the ground truth is unknown or `--no-audit`) and, for a dataset with
+/// perturbation trials only, "perturbation_predictions" (`predictPerturbations`).
+public struct FitEvaluation: Codable, Sendable {
+    public var metrics: FitMetrics
+    public var audit: MechanismAudit?
+    public var perturbations: [PerturbationPrediction]?
+
+    public init(metrics: FitMetrics, audit: MechanismAudit?, perturbations: [PerturbationPrediction]? = nil) {
+        self.metrics = metrics; self.audit = audit; self.perturbations = perturbations
+    }
+
+    enum CodingKeys: String, CodingKey { case audit, perturbations = "perturbation_predictions" }
+
+    public init(from decoder: Decoder) throws {
+        metrics = try FitMetrics(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        audit = try c.decodeIfPresent(MechanismAudit.self, forKey: .audit)
+        perturbations = try c.decodeIfPresent([PerturbationPrediction].self, forKey: .perturbations)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try metrics.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(audit, forKey: .audit)
+        try c.encodeIfPresent(perturbations, forKey: .perturbations)
+    }
+}

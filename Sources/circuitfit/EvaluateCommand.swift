@@ -112,7 +112,7 @@ struct EvaluateCommand: ParsableCommand {
                 recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
                 dataset: data, conditions: split.fit)
             if json {
-                print(String(decoding: try OutputFolder.json(EvaluationOutput(metrics: metrics, audit: audit, perturbations: predictions)), as: UTF8.self), terminator: "")
+                print(String(decoding: try OutputFolder.json(FitEvaluation(metrics: metrics, audit: audit, perturbations: predictions)), as: UTF8.self), terminator: "")
             } else {
                 let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.populationNeurons) neurons)" } ?? ""
                 print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
@@ -127,20 +127,5 @@ struct EvaluateCommand: ParsableCommand {
                 }
             }
         }
-    }
-}
-
-/// `evaluate --json`: the metrics' keys, plus "audit" (the mechanism audit, or null) and, for a
-/// dataset with perturbation trials, "perturbation_predictions".
-struct EvaluationOutput: Encodable {
-    var metrics: FitMetrics
-    var audit: MechanismAudit?
-    var perturbations: [PerturbationPrediction]? = nil
-    enum CodingKeys: String, CodingKey { case audit, perturbations = "perturbation_predictions" }
-    func encode(to encoder: Encoder) throws {
-        try metrics.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(audit, forKey: .audit)
-        try c.encodeIfPresent(perturbations, forKey: .perturbations)
     }
 }
