@@ -5,7 +5,7 @@
 # movement epoch, all drawn from a pool of 20 E neurons (the "tagged" neurons a lab can perturb;
 # fits record the whole pool, docs/method.md#perturbation-trials), the last 4 sets held out. Per
 # seed, M and number of training sets P: one fit (train --perturbation-sets P, λ = 1, at most
-# --iterations steps), scored by `evaluate --json --no-audit` on the held-out sets. Prints, per
+# --iterations steps), scored by `evaluate --json --no-audit` on the held-out sets (OUT/fits/*.evaluation.json). Prints, per
 # (M, P), the median over seeds of the held-out sets' mean output R², other-neuron R², and the
 # paired gain over P = 0 (how many seeds improve). Results: OUT/results.csv, OUT/summary.txt.
 # Cost: a fit with P sets has (1 + P)× the conditions of a control fit; at the defaults about
@@ -46,11 +46,12 @@ for ((s = 1; s <= seeds; s++)); do
     done
 done
 run_one() {
-    local s=$1 m=$2 p=$3 f=$out/fits/seed-$s-m-$m-sets-$p
-    [[ -f $f/evaluation.json ]] && return 0
+    local s=$1 m=$2 p=$3
+    local f=$out/fits/seed-$s-m-$m-sets-$p
+    [[ -f $f.evaluation.json ]] && return 0
     "$bin" train "$out/circuits/seed-$s/dataset.npz" --out "$f" --record "$m" --lambda 1 --seed "$s" \
         --perturbation-sets "$p" --max-iterations "$iterations" >"$f.log" 2>&1
-    "$bin" evaluate "$f" "$out/circuits/seed-$s/dataset.npz" --json --no-audit >"$f/evaluation.tmp" && mv "$f/evaluation.tmp" "$f/evaluation.json"
+    "$bin" evaluate "$f" "$out/circuits/seed-$s/dataset.npz" --json --no-audit >"$f.evaluation.tmp" && mv "$f.evaluation.tmp" "$f.evaluation.json"
 }
 export -f run_one; export out bin iterations
 start=$(date +%s)
@@ -61,9 +62,9 @@ import json, sys, os, statistics as st, collections
 out = sys.argv[1]
 rows = []
 for name in sorted(os.listdir(out + '/fits')):
-    path = f'{out}/fits/{name}/evaluation.json'
-    if not name.startswith('seed-') or not os.path.exists(path): continue
-    _, s, _, m, _, p = name.split('-')
+    if not name.endswith('.evaluation.json'): continue
+    path = f'{out}/fits/{name}'
+    _, s, _, m, _, p = name[:-len('.evaluation.json')].split('-')
     preds = [x for x in json.load(open(path)).get('perturbation_predictions', []) if x['held_out']]
     if not preds: continue
     rows.append(dict(seed=int(s), m=int(m), sets=int(p),
