@@ -8,9 +8,12 @@
 # --iterations steps), scored by `evaluate --json --no-audit` on the held-out sets (OUT/fits/*.evaluation.json). Prints, per
 # (M, P), the median over seeds of the held-out sets' mean output R², other-neuron R², and the
 # paired gain over P = 0 (how many seeds improve). Results: OUT/results.csv, OUT/summary.txt.
-# Cost: a fit with P sets has (1 + P)× the conditions of a control fit; at the defaults about
-# 5 seeds × 2 M × (1 + 2 + 5 + 17) condition-units × ~40 s per 2000 steps on one core ≈ 2.8 h on
-# 2 cores (--jobs 2); measured reduced run in docs/method.md#perturbation-trials.
+# Cost: a fit's time grows with its conditions, (1 + P)× a control fit's (measured: 1000 steps
+# of H = 200, 8 fit conditions took 21 s with P = 0 and 39 s with P = 1 on this 2-core machine
+# under load 5). Defaults (5 seeds × M ∈ {20, 50} × P ∈ {0, 1, 4, 16}, ≤ 2000 steps): about
+# 10 × (1 + 2 + 5 + 17) control-fit units × 2000 steps × ~3 ms (idle, bench case 200,8,120)
+# ≈ 25 min of one core, ≈ 13 min on 2 idle cores (--jobs 2); at the 21 ms/step measured here
+# under load, ≈ 1.5 h on 2 cores. A fit stops earlier once converged.
 set -euo pipefail
 die() { echo "perturbation-experiment: $*" >&2; exit 2; }
 (($# >= 1)) || die "usage: bash scripts/perturbation-experiment.sh OUT [--seeds N] [--m LIST] [--sets LIST] [--iterations N] [--jobs N] [--bin PATH]"
