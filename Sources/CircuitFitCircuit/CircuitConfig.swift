@@ -79,14 +79,18 @@ public struct CircuitConfig: Codable, Equatable, Sendable {
     /// Bytes `generateCircuit` holds at once, about: ~12 N×N matrices of the stability
     /// optimisation (W, its Schur form and vectors, both Lyapunov solutions, the gradient…), the
     /// rates [C, T, N] in about six copies (simulation, dataset, its file form, the PCA of the
-    /// summary) and the muscle arrays [C, T, K]. Saturates at `Int.max`. Call after `validate`.
+    /// summary), the muscle arrays [C, T, K] and the perturbation trials' runs. Saturates at
+    /// `Int.max`. Call after `validate`.
     public var memoryEstimate: Int {
         let steps = preparatorySteps + movementSteps
         let square = MemorySize.product(neurons, neurons, 8, 12)
         let rates = MemorySize.product(conditionCount, steps, neurons, 8, 6)
         let muscleArrays = MemorySize.product(conditionCount, steps, muscles, 8, 6)
         let readout = MemorySize.product(muscles, neurons, 8, 4)
-        return MemorySize.sum(square, rates, muscleArrays, readout)
+        // perturbation trials: the runs [P·C, T, N] in about five copies (rates and states of the
+        // simulation, the stacked table, its file form, the file's encoding)
+        let perturbed = perturbationTrials.map { MemorySize.product($0.sets, conditionCount, steps, neurons, 8, 5) } ?? 0
+        return MemorySize.sum(square, rates, muscleArrays, readout, perturbed)
     }
 
     /// Throws "a circuit of N = … neurons … needs about X; this machine has Y available" when the

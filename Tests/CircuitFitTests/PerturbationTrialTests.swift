@@ -129,7 +129,11 @@ final class PerturbationTrialTests: CLITestCase {
         var trials = PerturbationTrialConfig()
         trials.sets = 2; trials.size = 3; trials.population = .mixed; trials.kind = .stimulate; trials.stimulusHz = 0
         trials.windowMs = [0, 200]
+        var plain = cfg
         cfg.perturbationTrials = trials
+        XCTAssertEqual(cfg.memoryEstimate - plain.memoryEstimate, 2 * cfg.conditionCount * (cfg.preparatorySteps + cfg.movementSteps) * 30 * 8 * 5,
+                       "the memory estimate counts the perturbed runs")
+        plain.perturbationTrials = nil
         let generated = try generateCircuit(cfg)
         let dataset = try addingPerturbationTrials(to: generated)
         let p = try XCTUnwrap(dataset.perturbations)
