@@ -1,4 +1,4 @@
 /// CircuitFit's version, recorded in every output's `config.json`.
 public enum CircuitFitVersion {
-    public static let string = "0.1.0"
+    public static let string = "0.2.0"
 }

@@ -48,11 +48,17 @@ public struct ExperimentFolder: Sendable {
         return (ExperimentFolder(url: url, config: change == .same ? existing.config : config), change)
     }
 
-    /// Opens an existing experiment folder with the plan stored in it.
-    public static func load(_ url: URL) throws -> ExperimentFolder {
+    /// Opens an existing experiment folder with the plan stored in it. A plan written by
+    /// circuitfit 0.1 (its fit settings lack `optimizer`) is refused unless `readOnly`: 0.1 fitted
+    /// another objective with another optimiser, so its fits and new ones must not be mixed.
+    public static func load(_ url: URL, readOnly: Bool = false) throws -> ExperimentFolder {
         let planURL = planURL(url)
         guard let data = try? Data(contentsOf: planURL) else {
             throw CircuitFitError("\(url.path) is not an experiment folder (no experiment.json)")
+        }
+        if !readOnly, let plan = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let fit = plan["fit"] as? [String: Any], fit["optimizer"] == nil {
+            throw CircuitFitError("\(planURL.path) was written by circuitfit 0.1, whose objective and optimiser differ from \(CircuitFitVersion.string)'s (docs/files.md#changes-since-the-first-interface): its fits cannot be continued or mixed with new ones; its results stay readable (circuitfit status, results.csv, claims.json); run the plan again in a new --out folder")
         }
         do {
             return ExperimentFolder(url: url, config: try JSONDecoder().decode(ExperimentConfig.self, from: data))

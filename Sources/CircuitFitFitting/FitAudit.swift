@@ -87,3 +87,27 @@ extension SavedModel {
         return try a.intVector("excitatory_units", dims: "[H]").map { $0 != 0 }
     }
 }
+
+/// What `evaluate --json` writes: every key of `FitMetrics`, plus "audit" (the mechanism audit,
+/// or null when the ground truth is unknown or `--no-audit`).
+public struct FitEvaluation: Codable, Sendable {
+    public var metrics: FitMetrics
+    public var audit: MechanismAudit?
+
+    public init(metrics: FitMetrics, audit: MechanismAudit?) {
+        self.metrics = metrics; self.audit = audit
+    }
+
+    enum CodingKeys: String, CodingKey { case audit }
+
+    public init(from decoder: Decoder) throws {
+        metrics = try FitMetrics(from: decoder)
+        audit = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(MechanismAudit.self, forKey: .audit)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try metrics.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(audit, forKey: .audit)
+    }
+}

@@ -145,3 +145,58 @@ public struct FitConfig: Codable, Equatable, Sendable {
     /// The number of recorded neurons this configuration asks for.
     public var recordedCount: Int { recordNeurons.isEmpty ? record : recordNeurons.count }
 }
+
+
+extension FitConfig {
+    /// Reads a fit configuration, also one written by circuitfit 0.1 (a fit's `config.json`, an
+    /// experiment plan's `fit`): the optimiser settings 0.1 did not record are read as what 0.1
+    /// did, Adam at a constant rate without warm-up that ran every iteration, so an old file says
+    /// what its fit was (an experiment of 0.1 is still refused for running: `ExperimentFolder.load`).
+    /// Every other key must be present.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+        tauMs = try c.decode(Double.self, forKey: .tauMs)
+        gain = try c.decode(Double.self, forKey: .gain)
+        dale = try c.decode(Bool.self, forKey: .dale)
+        excitatoryFraction = try c.decode(Double.self, forKey: .excitatoryFraction)
+        noAutapses = try c.decode(Bool.self, forKey: .noAutapses)
+        noiseSD = try c.decode(Double.self, forKey: .noiseSD)
+        learnInitialState = try c.decode(Bool.self, forKey: .learnInitialState)
+        freeze = try c.decode([String].self, forKey: .freeze)
+        record = try c.decode(Int.self, forKey: .record)
+        recordNeurons = try c.decode([Int].self, forKey: .recordNeurons)
+        recordExcitatoryOnly = try c.decode(Bool.self, forKey: .recordExcitatoryOnly)
+        mapping = try c.decode(NeuralMapping.self, forKey: .mapping)
+        normalization = try c.decode(RateNormalization.self, forKey: .normalization)
+        lambda = try c.decode(Double.self, forKey: .lambda)
+        betaJ = try c.decode(Double.self, forKey: .betaJ)
+        betaIn = try c.decode(Double.self, forKey: .betaIn)
+        betaOut = try c.decode(Double.self, forKey: .betaOut)
+        betaRate = try c.decode(Double.self, forKey: .betaRate)
+        iterations = try c.decode(Int.self, forKey: .iterations)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
+        learningRateDecay = try c.decode(Double.self, forKey: .learningRateDecay)
+        earlyStopping = try c.decode(Bool.self, forKey: .earlyStopping)
+        earlyStoppingPatience = try c.decode(Int.self, forKey: .earlyStoppingPatience)
+        earlyStoppingMinImprovement = try c.decode(Double.self, forKey: .earlyStoppingMinImprovement)
+        validationConditions = try c.decode(Int.self, forKey: .validationConditions)
+        excludeTrainingConditions = try c.decode(Int.self, forKey: .excludeTrainingConditions)
+        checkpointEvery = try c.decode(Int.self, forKey: .checkpointEvery)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        // new in 0.2: absent means 0.1's behaviour
+        let written01 = !c.contains(.optimizer)
+        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? .adam
+        stopAtConvergence = try c.decodeIfPresent(Bool.self, forKey: .stopAtConvergence) ?? !written01
+        learningRateWarmup = try c.decodeIfPresent(Int.self, forKey: .learningRateWarmup) ?? (written01 ? 0 : learningRateWarmup)
+        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule) ?? (written01 ? .constant : learningRateSchedule)
+        learningRatePlateauPatience = try c.decodeIfPresent(Int.self, forKey: .learningRatePlateauPatience) ?? learningRatePlateauPatience
+        learningRatePlateauFactor = try c.decodeIfPresent(Double.self, forKey: .learningRatePlateauFactor) ?? learningRatePlateauFactor
+        convergenceWindow = try c.decodeIfPresent(Int.self, forKey: .convergenceWindow) ?? convergenceWindow
+        convergenceTolerance = try c.decodeIfPresent(Double.self, forKey: .convergenceTolerance) ?? convergenceTolerance
+        convergenceAbsoluteTolerance = try c.decodeIfPresent(Double.self, forKey: .convergenceAbsoluteTolerance) ?? convergenceAbsoluteTolerance
+        lbfgsHistory = try c.decodeIfPresent(Int.self, forKey: .lbfgsHistory) ?? lbfgsHistory
+    }
+}

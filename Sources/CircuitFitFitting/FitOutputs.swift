@@ -136,4 +136,30 @@ public struct FitRecord: Codable, Sendable {
         case evaluations
         case lambdaApplied = "lambda_applied"
     }
+
+    /// Reads a record, also one of circuitfit 0.1, which had no convergence keys: its fit counts
+    /// as not converged (0.1 had no criterion), one evaluation per iteration (Adam), and λ as it
+    /// applied (0 without recorded neurons).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        circuitfitVersion = try c.decode(String.self, forKey: .circuitfitVersion)
+        command = try c.decode(String.self, forKey: .command)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        dataset = try c.decode(String.self, forKey: .dataset)
+        config = try c.decode(FitConfig.self, forKey: .config)
+        recordedNeurons = try c.decode([Int].self, forKey: .recordedNeurons)
+        recordedUnits = try c.decode([Int].self, forKey: .recordedUnits)
+        split = try c.decode(ConditionSplit.self, forKey: .split)
+        iterationsRun = try c.decode(Int.self, forKey: .iterationsRun)
+        stop = try c.decode(String.self, forKey: .stop)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        finalLossTotal = try c.decodeIfPresent(Double.self, forKey: .finalLossTotal)
+        finalLossTask = try c.decodeIfPresent(Double.self, forKey: .finalLossTask)
+        finalLossNeural = try c.decodeIfPresent(Double.self, forKey: .finalLossNeural)
+        lambdaSelection = try c.decodeIfPresent(LambdaSelection.self, forKey: .lambdaSelection)
+        converged = try c.decodeIfPresent(Bool.self, forKey: .converged) ?? false
+        convergence = try c.decodeIfPresent(ConvergenceReport.self, forKey: .convergence)
+        evaluations = try c.decodeIfPresent(Int.self, forKey: .evaluations) ?? iterationsRun
+        lambdaApplied = try c.decodeIfPresent(Double.self, forKey: .lambdaApplied) ?? (recordedNeurons.isEmpty ? 0 : config.lambda)
+    }
 }

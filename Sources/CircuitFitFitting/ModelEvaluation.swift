@@ -261,6 +261,10 @@ extension FitMetrics {
             ccaMeanRelative: try c.decodeFiniteIfPresent(.ccaMeanRelative),
             procrustesAngularRelative: try c.decodeFiniteIfPresent(.procrustesAngularRelative),
             heldoutNeuronR2Relative: try c.decodeFiniteIfPresent(.heldoutNeuronR2Relative))
+        converged = try c.decodeIfPresent(Bool.self, forKey: .converged)
+        convergence = try c.decodeIfPresent(ConvergenceReport.self, forKey: .convergence)
+        noiseCeiling = try c.decodeIfPresent(NoiseCeilingMetrics.self, forKey: .noiseCeiling)
+        unseenInputChannels = try c.decodeIfPresent([Int].self, forKey: .unseenInputChannels)
     }
 }
 

@@ -107,24 +107,12 @@ struct EvaluateCommand: ParsableCommand {
                 audit = try runFitAudit(modelDir: modelDir, circuitDir: circuitDir)
             }
             if json {
-                print(String(decoding: try OutputFolder.json(EvaluationOutput(metrics: metrics, audit: audit)), as: UTF8.self), terminator: "")
+                print(String(decoding: try OutputFolder.json(FitEvaluation(metrics: metrics, audit: audit)), as: UTF8.self), terminator: "")
             } else {
                 let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.populationNeurons) neurons)" } ?? ""
                 print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
                 if let audit { print("\n" + AuditTable.render(audit, title: "mechanism audit")) }
             }
         }
-    }
-}
-
-/// `evaluate --json`: the metrics' keys, plus "audit" (the mechanism audit, or null).
-struct EvaluationOutput: Encodable {
-    var metrics: FitMetrics
-    var audit: MechanismAudit?
-    enum CodingKeys: String, CodingKey { case audit }
-    func encode(to encoder: Encoder) throws {
-        try metrics.encode(to: encoder)
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(audit, forKey: .audit)
     }
 }

@@ -37,7 +37,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let folder = try ExperimentFolder.load(URL(fileURLWithPath: dir))
+            let folder = try ExperimentFolder.load(URL(fileURLWithPath: dir), readOnly: true)
             let scheduler: SlurmScheduler? = SlurmTools.find("scontrol") != nil ? ScontrolScheduler() : nil
             let progress = try folder.progress(scheduler: scheduler, logLines: logLines)
             print(Self.render(progress, dir: dir, verbose: all), terminator: "")

@@ -67,30 +67,30 @@ def check_record(wheel: zipfile.ZipFile) -> None:
 def test_pure_wheel_is_complete_and_reproducible(tmp_path) -> None:
     first = build(tmp_path / "a")
     second = build(tmp_path / "b")
-    assert first.name == "circuitfit-0.1.0-py3-none-any.whl"
+    assert first.name == "circuitfit-0.2.0-py3-none-any.whl"
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as wheel:
         names = set(wheel.namelist())
-        assert {"circuitfit/__init__.py", "circuitfit/py.typed", "circuitfit-0.1.0.dist-info/METADATA"} <= names
+        assert {"circuitfit/__init__.py", "circuitfit/py.typed", "circuitfit-0.2.0.dist-info/METADATA"} <= names
         assert not any("/_bin/" in n or "__pycache__" in n for n in names)
-        assert "Requires-Dist: numpy" in wheel.read("circuitfit-0.1.0.dist-info/METADATA").decode()
+        assert "Requires-Dist: numpy" in wheel.read("circuitfit-0.2.0.dist-info/METADATA").decode()
         check_record(wheel)
 
 
 def test_binary_wheel_carries_an_executable_and_its_platform(tmp_path) -> None:
     fake = tmp_path / "circuitfit"
-    fake.write_bytes(b"#!/bin/sh\necho 0.1.0\n")
+    fake.write_bytes(b"#!/bin/sh\necho 0.2.0\n")
     licences = tmp_path / "licences"
     licences.mkdir()
     (licences / "zlib.copyright").write_text("zlib licence\n")
     wheel_path = build(tmp_path / "w", {"binary": str(fake), "platform": "manylinux_2_34_x86_64", "licenses": str(licences)})
-    assert wheel_path.name == "circuitfit-0.1.0-py3-none-manylinux_2_34_x86_64.whl"
+    assert wheel_path.name == "circuitfit-0.2.0-py3-none-manylinux_2_34_x86_64.whl"
     with zipfile.ZipFile(wheel_path) as wheel:
         info = wheel.getinfo("circuitfit/_bin/circuitfit")
         assert (info.external_attr >> 16) & 0o777 == 0o755
-        assert wheel.read("circuitfit-0.1.0.dist-info/licenses/zlib.copyright") == b"zlib licence\n"
-        assert "Tag: py3-none-manylinux_2_34_x86_64" in wheel.read("circuitfit-0.1.0.dist-info/WHEEL").decode()
-        assert "circuitfit = circuitfit._binary:main" in wheel.read("circuitfit-0.1.0.dist-info/entry_points.txt").decode()
+        assert wheel.read("circuitfit-0.2.0.dist-info/licenses/zlib.copyright") == b"zlib licence\n"
+        assert "Tag: py3-none-manylinux_2_34_x86_64" in wheel.read("circuitfit-0.2.0.dist-info/WHEEL").decode()
+        assert "circuitfit = circuitfit._binary:main" in wheel.read("circuitfit-0.2.0.dist-info/entry_points.txt").decode()
         check_record(wheel)
 
 

@@ -25,7 +25,7 @@ from .experiment import Experiment, experiment
 from .fit import Fit, Simulation, load_fit, train
 from .recording import import_recording
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Circuit",
