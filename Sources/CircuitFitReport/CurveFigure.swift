@@ -40,7 +40,8 @@ enum CurveFigure {
         return (0..<n).map { centre + (Double($0) / Double(n - 1) - 0.5) * 18 }
     }
 
-    private static func figure(metric: String, info: MetricInfo, curves: [SimilarityCurve], arms: [String], lambdas: [Double]) -> ReportFigure {
+    private static func figure(metric key: String, info: MetricInfo, curves: [SimilarityCurve], arms: [String], lambdas: [Double]) -> ReportFigure {
+        let metric = key.hasPrefix(auditPrefix) ? String(key.dropFirst(auditPrefix.count)) : key   // the title as shown
         var skipped = SkippedValues()
         let logY = info.scale == .log
         // Shared axes over every arm of this metric.
