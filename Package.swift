@@ -62,7 +62,7 @@ let package = Package(
             name: "CircuitFitExperiment",
             dependencies: [
                 core, "CircuitFitModel", "CircuitFitAnalysis", "CircuitFitReport", "CircuitFitCircuit",
-                "CircuitFitFitting",
+                "CircuitFitAudit", "CircuitFitFitting",
             ]),
         .executableTarget(
             name: "circuitfit",

@@ -150,17 +150,6 @@ public struct MechanismAudit: Codable, Equatable, Sendable {
         case slowestModesDistancePerS = "slowest_modes_distance_per_s"
         case dsaAngularDistance = "dsa_angular_distance"
     }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(settings, forKey: .settings); try c.encode(model, forKey: .model); try c.encode(circuit, forKey: .circuit)
-        try c.encode(spuriousAttractors, forKey: .spuriousAttractors)
-        try c.encode(spectrumDistancePerS, forKey: .spectrumDistancePerS)
-        try c.encode(spectrumDistanceRelative, forKey: .spectrumDistanceRelative)
-        try c.encode(slowestModesDistancePerS, forKey: .slowestModesDistancePerS)
-        try c.encode(dsaAngularDistance, forKey: .dsaAngularDistance)
-        try c.encode(perturbation, forKey: .perturbation); try c.encode(seconds, forKey: .seconds)
-    }
 }
 
 /// What the audit runs on besides the two systems: the dataset's inputs and time grid, the
@@ -310,4 +299,112 @@ func auditSystem(
         movement: EpochFixedPoints(try records(movementPoints, condition: -1)), preparatory: EpochFixedPoints(prepRecords),
         baseline: baseline, peakNormRatio: ratio, rotation: rotation)
     return (audit, summary)
+}
+
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension FixedPointRecord {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(condition, forKey: .condition)
+        try c.encode(stability, forKey: .stability)
+        try c.encodeFinite(relativeSpeed, forKey: .relativeSpeed)
+        try c.encode(unstableDimensions, forKey: .unstableDimensions)
+        try c.encodeFinite(spectralAbscissaPerS, forKey: .spectralAbscissaPerS)
+        try c.encodeFinite(pc1, forKey: .pc1)
+        try c.encodeFinite(pc2, forKey: .pc2)
+        try c.encode(basinCount, forKey: .basinCount)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        condition = try c.decode(Int.self, forKey: .condition)
+        stability = try c.decode(FixedPointStability.self, forKey: .stability)
+        relativeSpeed = try c.decodeFinite(.relativeSpeed)
+        unstableDimensions = try c.decode(Int.self, forKey: .unstableDimensions)
+        spectralAbscissaPerS = try c.decodeFinite(.spectralAbscissaPerS)
+        pc1 = try c.decodeFinite(.pc1)
+        pc2 = try c.decodeFinite(.pc2)
+        basinCount = try c.decode(Int.self, forKey: .basinCount)
+    }
+}
+
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension BaselineLinearization {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeFinite(spectralAbscissaPerS, forKey: .spectralAbscissaPerS)
+        try c.encodeFinite(slowestTimeConstantsS, forKey: .slowestTimeConstantsS)
+        try c.encodeFinite(dominantRotationHz, forKey: .dominantRotationHz)
+        try c.encodeFinite(projectedEigenReal, forKey: .projectedEigenReal)
+        try c.encodeFinite(projectedEigenImaginary, forKey: .projectedEigenImaginary)
+        if let gramianTopEnergiesS { try c.encodeFinite(gramianTopEnergiesS, forKey: .gramianTopEnergiesS) }
+        if let gramianTopEnergiesRelative { try c.encodeFinite(gramianTopEnergiesRelative, forKey: .gramianTopEnergiesRelative) }
+        if let peakPropagatorNorm { try c.encodeFinite(peakPropagatorNorm, forKey: .peakPropagatorNorm) }
+        if let peakPropagatorS { try c.encodeFinite(peakPropagatorS, forKey: .peakPropagatorS) }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        spectralAbscissaPerS = try c.decodeFinite(.spectralAbscissaPerS)
+        slowestTimeConstantsS = try c.decodeFiniteList(.slowestTimeConstantsS)
+        dominantRotationHz = try c.decodeFinite(.dominantRotationHz)
+        projectedEigenReal = try c.decodeFiniteList(.projectedEigenReal)
+        projectedEigenImaginary = try c.decodeFiniteList(.projectedEigenImaginary)
+        gramianTopEnergiesS = try c.decodeIfPresent([Double?].self, forKey: .gramianTopEnergiesS).map { $0.map { $0 ?? .nan } }
+        gramianTopEnergiesRelative = try c.decodeIfPresent([Double?].self, forKey: .gramianTopEnergiesRelative).map { $0.map { $0 ?? .nan } }
+        peakPropagatorNorm = try c.decodeFiniteIfPresent(.peakPropagatorNorm)
+        peakPropagatorS = try c.decodeFiniteIfPresent(.peakPropagatorS)
+    }
+}
+
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension SystemAudit {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(movement, forKey: .movement)
+        try c.encode(preparatory, forKey: .preparatory)
+        try c.encodeIfPresent(baseline, forKey: .baseline)
+        try c.encodeFinite(peakNormRatio, forKey: .peakNormRatio)
+        try c.encode(rotation, forKey: .rotation)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        movement = try c.decode(EpochFixedPoints.self, forKey: .movement)
+        preparatory = try c.decode(EpochFixedPoints.self, forKey: .preparatory)
+        baseline = try c.decodeIfPresent(BaselineLinearization.self, forKey: .baseline)
+        peakNormRatio = try c.decodeFinite(.peakNormRatio)
+        rotation = try c.decode(RotationalDynamics.self, forKey: .rotation)
+    }
+}
+
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension MechanismAudit {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(settings, forKey: .settings)
+        try c.encode(model, forKey: .model)
+        try c.encode(circuit, forKey: .circuit)
+        try c.encode(spuriousAttractors, forKey: .spuriousAttractors)
+        try c.encodeFinite(spectrumDistancePerS, forKey: .spectrumDistancePerS)
+        try c.encodeFinite(spectrumDistanceRelative, forKey: .spectrumDistanceRelative)
+        try c.encodeFinite(slowestModesDistancePerS, forKey: .slowestModesDistancePerS)
+        try c.encodeFinite(dsaAngularDistance, forKey: .dsaAngularDistance)
+        try c.encode(perturbation, forKey: .perturbation)
+        try c.encodeFinite(seconds, forKey: .seconds)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        settings = try c.decode(AuditSettings.self, forKey: .settings)
+        model = try c.decode(SystemAudit.self, forKey: .model)
+        circuit = try c.decode(SystemAudit.self, forKey: .circuit)
+        spuriousAttractors = try c.decode(Int.self, forKey: .spuriousAttractors)
+        spectrumDistancePerS = try c.decodeFiniteIfPresent(.spectrumDistancePerS)
+        spectrumDistanceRelative = try c.decodeFiniteIfPresent(.spectrumDistanceRelative)
+        slowestModesDistancePerS = try c.decodeFiniteIfPresent(.slowestModesDistancePerS)
+        dsaAngularDistance = try c.decodeFinite(.dsaAngularDistance)
+        perturbation = try c.decode(PerturbationAudit.self, forKey: .perturbation)
+        seconds = try c.decodeFinite(.seconds)
+    }
 }

@@ -92,17 +92,6 @@ public struct PerturbationGroupResult: Codable, Equatable, Sendable {
         case otherNeuronsR2 = "other_neurons_r2"
         case otherNeuronsSizeRatio = "other_neurons_size_ratio"
     }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind); try c.encode(type, forKey: .type); try c.encode(sets, forKey: .sets)
-        try c.encode(neuronsPerSet, forKey: .neuronsPerSet)
-        try c.encode(muscleR2, forKey: .muscleR2); try c.encode(muscleSizeRatio, forKey: .muscleSizeRatio)
-        try c.encode(muscleNetworkR2, forKey: .muscleNetworkR2); try c.encode(muscleNetworkSizeRatio, forKey: .muscleNetworkSizeRatio)
-        try c.encode(directFractionTrue, forKey: .directFractionTrue); try c.encode(directFractionPredicted, forKey: .directFractionPredicted)
-        try c.encode(trueEffectRelativeToVariance, forKey: .trueEffectRelativeToVariance)
-        try c.encode(otherNeuronsR2, forKey: .otherNeuronsR2); try c.encode(otherNeuronsSizeRatio, forKey: .otherNeuronsSizeRatio)
-    }
 }
 
 /// The perturbation test: protocol, per-group results and every set.
@@ -126,14 +115,100 @@ public struct PerturbationAudit: Codable, Equatable, Sendable {
         case muscleNetworkR2Mean = "muscle_network_r2_mean"
         case otherNeuronsR2Mean = "other_neurons_r2_mean"
     }
+}
 
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension PerturbationSetRecord {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(units, forKey: .units); try c.encode(settings, forKey: .settings)
-        try c.encode(conditions, forKey: .conditions); try c.encode(fromStep, forKey: .fromStep)
-        try c.encode(groups, forKey: .groups); try c.encode(sets, forKey: .sets)
-        try c.encode(muscleR2Mean, forKey: .muscleR2Mean); try c.encode(muscleNetworkR2Mean, forKey: .muscleNetworkR2Mean)
-        try c.encode(otherNeuronsR2Mean, forKey: .otherNeuronsR2Mean)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(type, forKey: .type)
+        try c.encode(neurons, forKey: .neurons)
+        try c.encode(units, forKey: .units)
+        try c.encodeFinite(circuitValues, forKey: .circuitValues)
+        try c.encodeFinite(modelValues, forKey: .modelValues)
+        try c.encodeFinite(muscleEffectTrueNorm, forKey: .muscleEffectTrueNorm)
+        try c.encodeFinite(muscleEffectPredictedNorm, forKey: .muscleEffectPredictedNorm)
+        try c.encodeFinite(muscleR2, forKey: .muscleR2)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(PerturbationKind.self, forKey: .kind)
+        type = try c.decode(NeuronType.self, forKey: .type)
+        neurons = try c.decode([Int].self, forKey: .neurons)
+        units = try c.decode([Int].self, forKey: .units)
+        circuitValues = try c.decodeFiniteList(.circuitValues)
+        modelValues = try c.decodeFiniteList(.modelValues)
+        muscleEffectTrueNorm = try c.decodeFinite(.muscleEffectTrueNorm)
+        muscleEffectPredictedNorm = try c.decodeFinite(.muscleEffectPredictedNorm)
+        muscleR2 = try c.decodeFinite(.muscleR2)
+    }
+}
+
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension PerturbationGroupResult {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(type, forKey: .type)
+        try c.encode(sets, forKey: .sets)
+        try c.encode(neuronsPerSet, forKey: .neuronsPerSet)
+        try c.encodeFinite(muscleR2, forKey: .muscleR2)
+        try c.encodeFinite(muscleSizeRatio, forKey: .muscleSizeRatio)
+        try c.encodeFinite(muscleNetworkR2, forKey: .muscleNetworkR2)
+        try c.encodeFinite(muscleNetworkSizeRatio, forKey: .muscleNetworkSizeRatio)
+        try c.encodeFinite(directFractionTrue, forKey: .directFractionTrue)
+        try c.encodeFinite(directFractionPredicted, forKey: .directFractionPredicted)
+        try c.encodeFinite(trueEffectRelativeToVariance, forKey: .trueEffectRelativeToVariance)
+        try c.encodeFinite(otherNeuronsR2, forKey: .otherNeuronsR2)
+        try c.encodeFinite(otherNeuronsSizeRatio, forKey: .otherNeuronsSizeRatio)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(PerturbationKind.self, forKey: .kind)
+        type = try c.decode(NeuronType.self, forKey: .type)
+        sets = try c.decode(Int.self, forKey: .sets)
+        neuronsPerSet = try c.decode(Int.self, forKey: .neuronsPerSet)
+        muscleR2 = try c.decodeFinite(.muscleR2)
+        muscleSizeRatio = try c.decodeFinite(.muscleSizeRatio)
+        muscleNetworkR2 = try c.decodeFinite(.muscleNetworkR2)
+        muscleNetworkSizeRatio = try c.decodeFinite(.muscleNetworkSizeRatio)
+        directFractionTrue = try c.decodeFinite(.directFractionTrue)
+        directFractionPredicted = try c.decodeFinite(.directFractionPredicted)
+        trueEffectRelativeToVariance = try c.decodeFinite(.trueEffectRelativeToVariance)
+        otherNeuronsR2 = try c.decodeFiniteIfPresent(.otherNeuronsR2)
+        otherNeuronsSizeRatio = try c.decodeFiniteIfPresent(.otherNeuronsSizeRatio)
+    }
+}
+
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension PerturbationAudit {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(units, forKey: .units)
+        try c.encode(settings, forKey: .settings)
+        try c.encode(conditions, forKey: .conditions)
+        try c.encode(fromStep, forKey: .fromStep)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(sets, forKey: .sets)
+        try c.encodeFinite(muscleR2Mean, forKey: .muscleR2Mean)
+        try c.encodeFinite(muscleNetworkR2Mean, forKey: .muscleNetworkR2Mean)
+        try c.encodeFinite(otherNeuronsR2Mean, forKey: .otherNeuronsR2Mean)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        units = try c.decode(PerturbedUnits.self, forKey: .units)
+        settings = try c.decode(PerturbationSettings.self, forKey: .settings)
+        conditions = try c.decode([Int].self, forKey: .conditions)
+        fromStep = try c.decode(Int.self, forKey: .fromStep)
+        groups = try c.decode([PerturbationGroupResult].self, forKey: .groups)
+        sets = try c.decode([PerturbationSetRecord].self, forKey: .sets)
+        muscleR2Mean = try c.decodeFiniteIfPresent(.muscleR2Mean)
+        muscleNetworkR2Mean = try c.decodeFiniteIfPresent(.muscleNetworkR2Mean)
+        otherNeuronsR2Mean = try c.decodeFiniteIfPresent(.otherNeuronsR2Mean)
     }
 }
 

@@ -21,6 +21,25 @@ public struct RotationalDynamics: Codable, Equatable, Sendable {
     }
 }
 
+/// Non-finite numbers are written as null and read back as NaN (nil where optional).
+extension RotationalDynamics {
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeFinite(skewR2Ratio, forKey: .skewR2Ratio)
+        try c.encodeFinite(skewR2, forKey: .skewR2)
+        try c.encodeFinite(fullR2, forKey: .fullR2)
+        try c.encodeFinite(rotationHz, forKey: .rotationHz)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        skewR2Ratio = try c.decodeFinite(.skewR2Ratio)
+        skewR2 = try c.decodeFinite(.skewR2)
+        fullR2 = try c.decodeFinite(.fullR2)
+        rotationHz = try c.decodeFinite(.rotationHz)
+    }
+}
+
 /// jPCA on trials [C, T, N] of the movement epoch sampled every `dtSeconds`: subtract the
 /// cross-condition mean at each time, project on the top `components` PCs (6), estimate
 /// dX/dt by differences between consecutive steps (X at the midpoints), and fit dX/dt ≈ X M by

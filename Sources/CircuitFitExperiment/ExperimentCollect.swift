@@ -36,6 +36,7 @@ extension ExperimentFolder {
     public func collect(wallTimeSeconds: Double?, commandLine: String, created: Date = Date()) throws -> CollectedExperiment {
         let (rows, missing) = try finishedRows()
         let claims = judgeClaims(rows, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts)
+            + judgeMechanismClaims(rows, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts, auditOn: config.audit)
         try AtomicFile.writeText(ResultRow.csv(rows), to: url.appendingPathComponent("results.csv"))
         try AtomicFile.write(
             OutputFolder.json(ClaimsFile(rows: rows.count, fitsMissing: missing.map(\.id), claims: claims)),

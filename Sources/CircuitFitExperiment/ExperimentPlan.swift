@@ -43,8 +43,29 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public var dataset: String = ""
     /// Generate one circuit (circuit.seed) shared by all seeds instead of one per seed.
     public var sharedCircuit: Bool = false
+    /// Run the mechanism audit of every fit against its ground-truth circuit (when the dataset
+    /// has one) and put its headline numbers in the result rows (docs/method.md § Mechanism
+    /// audit). An `experiment.json` written before this key existed reads as `true`.
+    public var audit: Bool = true
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case seeds, recordCounts, lambdas, arms, fit, circuit, dataset, sharedCircuit, audit
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seeds = try c.decode([UInt64].self, forKey: .seeds)
+        recordCounts = try c.decode([Int].self, forKey: .recordCounts)
+        lambdas = try c.decode([Double].self, forKey: .lambdas)
+        arms = try c.decode([ExperimentArm].self, forKey: .arms)
+        fit = try c.decode(FitConfig.self, forKey: .fit)
+        circuit = try c.decode(CircuitConfig.self, forKey: .circuit)
+        dataset = try c.decode(String.self, forKey: .dataset)
+        sharedCircuit = try c.decode(Bool.self, forKey: .sharedCircuit)
+        audit = try c.decodeIfPresent(Bool.self, forKey: .audit) ?? true
+    }
 
     public func validate() throws {
         guard !seeds.isEmpty else { throw CircuitFitError("experiment: no seeds") }
@@ -146,6 +167,7 @@ extension ExperimentConfig {
         if fit != stored.fit { differs.append("the fit settings (\(Self.differingKeys(fit, stored.fit)))") }
         if dataset != stored.dataset { differs.append("the dataset ('\(dataset)' here, '\(stored.dataset)' there)") }
         if sharedCircuit != stored.sharedCircuit { differs.append("--shared-circuit") }
+        if audit != stored.audit { differs.append("the mechanism audit (\(audit ? "on" : "off") here, \(stored.audit ? "on" : "off") stored)") }
         if dataset.isEmpty && circuit != stored.circuit { differs.append("the circuit settings (\(Self.differingKeys(circuit, stored.circuit)))") }
         func dropped<T: Equatable>(_ name: String, _ new: [T], _ old: [T]) -> String? {
             let gone = old.filter { !new.contains($0) }

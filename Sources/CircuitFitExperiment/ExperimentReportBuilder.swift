@@ -4,6 +4,7 @@ import CircuitFitModel
 import CircuitFitAnalysis
 import CircuitFitReport
 import CircuitFitCircuit
+import CircuitFitAudit
 import CircuitFitFitting
 
 /// Turns an experiment's rows, claims and saved models into the `ExperimentReport` the HTML
@@ -31,12 +32,23 @@ public struct ExperimentReportBuilder {
         ("output NMSE, held-out conditions", { $0.metrics.outputNMSEHeldout }, { $0.metrics.untrained?.outputNMSEHeldout }, .lowerIsBetter, .linear),
     ] }
 
+    /// The mechanism audit's numbers plotted against M (their titles start with "audit: ", which
+    /// puts them in the report's own section).
+    static var auditPlotted: [(String, (ResultRow) -> Double?, (ResultRow) -> Double?, MetricInfo.Direction, MetricInfo.Scale)] { [
+        ("audit: perturbation muscle R²", { $0.audit?.perturbationMuscleR2 }, { _ in nil }, .higherIsBetter, .linear),
+        ("audit: perturbation R², other recorded neurons", { $0.audit?.perturbationOtherNeuronsR2 }, { _ in nil }, .higherIsBetter, .linear),
+        ("audit: DSA angular distance (rad)", { $0.audit?.dsaAngularDistance }, { _ in nil }, .lowerIsBetter, .linear),
+        ("audit: spectrum distance, top PCs (1/s)", { $0.audit?.spectrumDistancePerS }, { _ in nil }, .lowerIsBetter, .linear),
+        ("audit: spurious attractors", { $0.audit.map { Double($0.spuriousAttractors) } }, { _ in nil }, .lowerIsBetter, .linear),
+    ] }
+
     public func build(created: String) -> ExperimentReport {
         let cfg = folder.config
         let arms = cfg.arms
         var curves: [SimilarityCurve] = []
         var metrics: [MetricInfo] = []
-        for (title, value, floor, direction, scale) in Self.plotted {
+        let audited = rows.contains { $0.audit != nil }
+        for (title, value, floor, direction, scale) in Self.plotted + (audited ? Self.auditPlotted : []) {
             var armFloors: [ArmFloor] = []
             var taskOnly: [TaskOnlyReference] = []
             for arm in arms {
@@ -81,12 +93,34 @@ public struct ExperimentReportBuilder {
         }
         let examples = (try? exampleFigures()) ?? ExampleFigures(traces: [], overlays: [], spectra: [], note: "example figures unavailable")
         if let note = examples.note { notes.append(note) }
-        return ExperimentReport(
+        var report = ExperimentReport(
             title: "CircuitFit experiment: RNNs trained on outputs and sparse recordings",
             created: created, wallTimeSeconds: wallTimeSeconds, configuration: configurationEntries(),
             commandLine: commandLine, curves: curves, metrics: metrics, claims: claimRows,
             traces: examples.traces, overlays: examples.overlays, spectra: examples.spectra, notes: notes,
             convergence: convergenceShares())
+        report.perturbations = audited ? perturbationScatters() : []
+        return report
+    }
+
+    /// The perturbation test of one fit per arm (first seed, λ > 0 at the M closest to 20), from
+    /// its `audit.json`.
+    func perturbationScatters() -> [PerturbationScatter] {
+        let cfg = folder.config
+        guard let seed = cfg.seeds.first else { return [] }
+        return cfg.arms.compactMap { arm in
+            let units = cfg.units.filter { $0.seed == seed && $0.arm == arm && $0.lambda > 0 }
+            guard let unit = units.min(by: { abs($0.recordCounts[0] - 20) < abs($1.recordCounts[0] - 20) }),
+                  let data = try? Data(contentsOf: folder.fitFolder(unit).appendingPathComponent("audit.json")),
+                  let audit = try? JSONDecoder().decode(MechanismAudit.self, from: data) else { return nil }
+            let perturbed = audit.perturbation.units == .tied ? "tied units" : "random units"
+            return PerturbationScatter(
+                label: "\(arm.rawValue), λ = \(fmt(unit.lambda)), M = \(unit.recordCounts[0]), seed \(seed) (\(perturbed))",
+                points: audit.perturbation.sets.map {
+                    PerturbationPoint(group: "\($0.kind.rawValue) \($0.type.rawValue)", trueEffect: $0.muscleEffectTrueNorm, predictedEffect: $0.muscleEffectPredictedNorm)
+                },
+                muscleR2: audit.perturbation.muscleR2Mean)
+        }
     }
 
     /// Converged fits per (arm, λ, M), in plan order.

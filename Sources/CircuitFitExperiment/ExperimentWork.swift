@@ -2,6 +2,7 @@ import Foundation
 import CircuitFitCore
 import CircuitFitModel
 import CircuitFitCircuit
+import CircuitFitAudit
 import CircuitFitFitting
 
 /// The two kinds of work in an experiment — generating a circuit, and training and scoring one
@@ -91,21 +92,25 @@ extension ExperimentFolder {
         try AtomicFile.writeText(FitOutputs.historyCSV(model.training?.history ?? []), to: folder.appendingPathComponent("history.csv"))
         try? FileManager.default.removeItem(at: folder.appendingPathComponent("checkpoint.npz"))
         let record = FitRecord(config: config, dataset: dataURL.path, model: model)
+        let audit = audited(unit, dataset: dataset, dataURL: dataURL)   // one audit per trained network, whatever its M rows
         let rows = try unit.recordCounts.map { m in
-            try scoredRow(unit, record: m, spec: model.spec, parameters: model.parameters, untrained: model.initialParameters,
-                          split: model.split, dataset: dataset, training: record)
+            var row = try scoredRow(unit, record: m, spec: model.spec, parameters: model.parameters, untrained: model.initialParameters,
+                                    split: model.split, dataset: dataset, training: record)
+            row.audit = audit
+            return row
         }
         return UnitResult(unit: unit, rows: rows)
     }
 
     /// Scores an already trained task-only network for the M values its result lacks.
     private func rescore(_ unit: FitUnit, stored: UnitResult) throws -> UnitResult {
-        let (dataset, _) = try dataset(for: unit)
+        let (dataset, dataURL) = try dataset(for: unit)
         let config = unit.fitConfig(self.config)
         let saved = try SavedModel.read(from: fitFolder(unit).appendingPathComponent("model.npz"))
         let fresh = try prepareFit(dataset: dataset, config: config)   // same seed ⇒ the same untrained network and split
         let template = stored.rows[0]
         var rows = stored.rows.filter { unit.recordCounts.contains($0.record) }
+        let audit = self.config.audit ? (template.audit ?? audited(unit, dataset: dataset, dataURL: dataURL)) : nil
         for m in unit.recordCounts where !rows.contains(where: { $0.record == m }) {
             var row = try scoredRow(unit, record: m, spec: saved.spec, parameters: saved.parameters,
                                     untrained: try RNNParameters(layout: saved.spec.layout, effectiveOf: fresh.initialParameters, spec: fresh.spec),
@@ -117,10 +122,31 @@ extension ExperimentFolder {
             row.convergence = template.convergence
             row.evaluations = template.evaluations
             row.optimizer = template.optimizer
+            row.audit = audit
             rows.append(row)
         }
         rows.sort { $0.record < $1.record }
         return UnitResult(unit: unit, rows: rows)
+    }
+
+    /// The mechanism audit of the unit's saved network against its ground-truth circuit, written
+    /// to the fit folder as `audit.json`; nil when the plan turns the audit off or the dataset has
+    /// no ground truth. An audit that fails does not lose the fit: its message goes to
+    /// `audit-error.txt` and the rows carry no audit numbers (the claims on them are undecided).
+    private func audited(_ unit: FitUnit, dataset: ReachDataset, dataURL: URL) -> AuditSummary? {
+        let circuitFolder = dataURL.deletingLastPathComponent()
+        guard config.audit, groundTruthAvailable(circuitFolder: circuitFolder, dataset: dataset) else { return nil }
+        let folder = fitFolder(unit)
+        let errorURL = folder.appendingPathComponent("audit-error.txt")
+        try? FileManager.default.removeItem(at: errorURL)
+        do {
+            let audit = try auditSavedFit(modelURL: folder.appendingPathComponent("model.npz"), lambda: unit.lambda, circuitFolder: circuitFolder)
+            try AtomicFile.write(OutputFolder.json(audit), to: folder.appendingPathComponent("audit.json"))
+            return audit.summary
+        } catch {
+            try? AtomicFile.writeText("\((error as? CircuitFitError)?.message ?? "\(error)")\n", to: errorURL)
+            return nil
+        }
     }
 
     /// One result row: the unit's network scored against the recorded set of `record` (the same

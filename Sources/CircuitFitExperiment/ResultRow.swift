@@ -3,6 +3,7 @@ import CircuitFitModel
 import CircuitFitAnalysis
 import CircuitFitReport
 import CircuitFitCircuit
+import CircuitFitAudit
 import CircuitFitFitting
 
 /// One row of `results.csv`: the settings of one (seed, arm, M, λ) and all its metrics.
@@ -24,19 +25,25 @@ public struct ResultRow: Codable, Equatable, Sendable {
     /// Loss-and-gradient evaluations the optimiser used.
     public var evaluations: Int
     public var optimizer: OptimizerKind
+    /// The mechanism audit's headline numbers for this row's network (nil when the audit is off
+    /// or the dataset has no ground truth; a task-only network's audit is the same in all its rows).
+    public var audit: AuditSummary?
 
     public init(
         seed: UInt64, arm: ExperimentArm, record: Int, lambda: Double, fitID: String, mapping: NeuralMapping,
         hidden: Int, iterationsRun: Int, stop: String, trainSeconds: Double, metrics: FitMetrics,
-        converged: Bool, convergence: ConvergenceReport?, evaluations: Int, optimizer: OptimizerKind
+        converged: Bool, convergence: ConvergenceReport?, evaluations: Int, optimizer: OptimizerKind,
+        audit: AuditSummary? = nil
     ) {
         self.seed = seed; self.arm = arm; self.record = record; self.lambda = lambda; self.fitID = fitID
         self.mapping = mapping; self.hidden = hidden; self.iterationsRun = iterationsRun; self.stop = stop
         self.trainSeconds = trainSeconds; self.metrics = metrics; self.converged = converged
         self.convergence = convergence; self.evaluations = evaluations; self.optimizer = optimizer
+        self.audit = audit
     }
 
-    /// The CSV header and the row's cells, in a fixed column order.
+    /// The CSV header and the row's cells, in a fixed column order; the audit's columns
+    /// (`AuditSummary.columns`) come last, empty when the row has no audit.
     public static let columns: [String] = [
         "seed", "arm", "record", "lambda", "fit_id", "mapping", "hidden", "iterations_run", "stop", "train_seconds",
         "output_nmse_train", "output_nmse_heldout", "output_nmse_excluded",
@@ -47,7 +54,7 @@ public struct ResultRow: Codable, Equatable, Sendable {
         "cca_mean_relative", "procrustes_angular_relative", "heldout_neuron_r2_relative",
     ] + (1...10).map { "cc\($0)" } + [
         "converged", "convergence_iteration", "relative_change", "evaluations", "optimizer",
-    ]
+    ] + AuditSummary.columns
 
     public var cells: [String] {
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "" } ?? "" }
@@ -66,6 +73,7 @@ public struct ResultRow: Codable, Equatable, Sendable {
             converged ? "true" : "false", convergence?.iteration.map(String.init) ?? "", f(convergence?.relativeChange),
             "\(evaluations)", optimizer.rawValue,
         ]
+        out += audit?.cells ?? Array(repeating: "", count: AuditSummary.columns.count)
         return out
     }
 
@@ -92,6 +100,7 @@ public struct ResultRow: Codable, Equatable, Sendable {
         case convergence
         case evaluations
         case optimizer
+        case audit
     }
 }
 

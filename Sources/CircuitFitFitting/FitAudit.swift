@@ -53,6 +53,32 @@ public func auditFit(
     return try auditMechanism(model: model, circuit: reference, data: data, tiedUnitsFitted: fitted, settings: settings)
 }
 
+/// Audits the fit saved at `modelURL` against the circuit in `circuitFolder` (circuit.npz and the
+/// dataset.npz it generated): what `circuitfit audit` and every experiment fit run. `lambda` is
+/// the fit's λ (nil: unknown, taken as a fitted neural term).
+public func auditSavedFit(
+    modelURL: URL, lambda: Double?, circuitFolder: URL, settings: AuditSettings = AuditSettings(),
+    names: (model: String, circuit: String)? = nil
+) throws -> MechanismAudit {
+    let saved = try SavedModel.read(from: modelURL)
+    let types = try SavedModel.unitTypes(from: modelURL)
+    let datasetURL = circuitFolder.appendingPathComponent("dataset.npz")
+    guard FileManager.default.fileExists(atPath: datasetURL.path) else {
+        throw CircuitFitError("\(names?.circuit ?? circuitFolder.path): no dataset.npz; expected a folder written by `circuitfit generate`")
+    }
+    let dataset = try ReachDataset.read(from: datasetURL)
+    let circuit = try GroundTruthCircuit.read(folder: circuitFolder)
+    return try auditFit(
+        model: saved, lambda: lambda, unitExcitatory: types, circuit: circuit, dataset: dataset,
+        names: names ?? (modelURL.path, circuitFolder.path), settings: settings)
+}
+
+/// Whether `circuitFolder` holds a ground truth the audit can use: circuit.npz beside a
+/// dataset.npz with the rates of every circuit neuron.
+public func groundTruthAvailable(circuitFolder: URL, dataset: ReachDataset) -> Bool {
+    dataset.rates != nil && FileManager.default.fileExists(atPath: circuitFolder.appendingPathComponent("circuit.npz").path)
+}
+
 extension SavedModel {
     /// The fixed E/I type of each unit (`excitatory_units` in model.npz, Dale's law), or nil.
     public static func unitTypes(from url: URL) throws -> [Bool]? {

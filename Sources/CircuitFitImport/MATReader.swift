@@ -10,14 +10,9 @@ import CircuitFitCore
 /// struct arrays (e.g. one element per trial) as `.structure`. Asking for numbers from a variable
 /// of another class is an error naming the variable, its class and size.
 public struct MATReader {
-    /// Which MAT layout the file uses.
-    public enum Version: String, Sendable {
-        case v5 = "MAT v5"
-        case v73 = "MAT v7.3"
-    }
-
     public let url: URL
-    public let version: Version
+    /// `.matV5` or `.matV73`, recognised from the contents.
+    public let format: Recording.Format
     /// Variable names in file order (v5) or sorted (v7.3).
     public let variableNames: [String]
     private let storage: Storage
@@ -34,12 +29,12 @@ public struct MATReader {
         let header = try Self.firstBytes(of: url, count: 128)
         if MATv5Parser.hasHeader(header) {
             let variables = try MATv5Parser.parse(FileContents.read(url), file: path)
-            version = .v5
+            format = .matV5
             variableNames = variables.map(\.name)
             storage = .parsed(Dictionary(variables.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
         } else if header.starts(with: Array("MATLAB 7.3".utf8)) || header.starts(with: [0x89, 0x48, 0x44, 0x46]) {
             let reader = MATv73Reader(file: try HDF5File(url: url))
-            version = .v73
+            format = .matV73
             variableNames = try reader.variableNames()
             storage = .hdf5(reader)
         } else {

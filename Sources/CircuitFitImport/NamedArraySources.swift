@@ -31,7 +31,7 @@ struct MATArraySource: NamedArraySource {
     let reader: MATReader
 
     var path: String { reader.url.path }
-    var format: Recording.Format { reader.version == .v5 ? .matV5 : .matV73 }
+    var format: Recording.Format { reader.format }
     var names: [String] { reader.variableNames }
 
     func numbers(_ name: String) throws -> (shape: [Int], values: [Double]) {

@@ -81,7 +81,7 @@ enum TrialStructLayout {
         }
         let layout = "struct array '\(variable)' (\(trials.dims.map(String.init).joined(separator: "×")), one element per trial), spikes in field '\(spikesField)'"
         return Recording(
-            source: file, format: reader.version == .v5 ? .matV5 : .matV73, layout: layout,
+            source: file, format: reader.format, layout: layout,
             units: ids.map { SpikeTrain(id: $0, timesS: []) }, trialSpikes: trialSpikes, trials: table, behavior: behavior)
     }
 

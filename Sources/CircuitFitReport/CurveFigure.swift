@@ -6,9 +6,13 @@ import CircuitFitCore
 /// and IQR over all of them), and the untrained floor dashed — or, when it lies far outside the
 /// data, noted at the edge so that the axis stays where the finding is.
 enum CurveFigure {
-    static func figures(_ report: ExperimentReport) -> [ReportFigure] {
+    /// Metrics whose title starts with this are the mechanism audit's (their own section).
+    static let auditPrefix = "audit: "
+
+    /// The figures of the metrics `include` accepts (by title), in order of appearance.
+    static func figures(_ report: ExperimentReport, include: (String) -> Bool = { _ in true }) -> [ReportFigure] {
         let curves = report.curves
-        let metrics = unique(curves.map(\.metric) + report.metrics.filter { !$0.taskOnly.isEmpty }.map(\.metric))
+        let metrics = unique(curves.map(\.metric) + report.metrics.filter { !$0.taskOnly.isEmpty }.map(\.metric)).filter(include)
         let arms = unique(curves.map(\.arm) + report.metrics.flatMap { $0.taskOnly.map(\.arm) })
         let lambdas = unique(curves.map(\.lambda).filter { !$0.isNaN }).sorted()
         return metrics.map { metric in
@@ -36,7 +40,8 @@ enum CurveFigure {
         return (0..<n).map { centre + (Double($0) / Double(n - 1) - 0.5) * 18 }
     }
 
-    private static func figure(metric: String, info: MetricInfo, curves: [SimilarityCurve], arms: [String], lambdas: [Double]) -> ReportFigure {
+    private static func figure(metric key: String, info: MetricInfo, curves: [SimilarityCurve], arms: [String], lambdas: [Double]) -> ReportFigure {
+        let metric = key.hasPrefix(auditPrefix) ? String(key.dropFirst(auditPrefix.count)) : key   // the title as shown
         var skipped = SkippedValues()
         let logY = info.scale == .log
         // Shared axes over every arm of this metric.

@@ -32,7 +32,7 @@ extension ReportPage {
         if !report.convergence.isEmpty {
             sections.append(("convergence", "Convergence of the fits", [convergence(report.convergence)]))
         }
-        let curveFigures = CurveFigure.figures(report)
+        let curveFigures = CurveFigure.figures(report) { !$0.hasPrefix(CurveFigure.auditPrefix) }
         if !curveFigures.isEmpty {
             sections.append(("similarity", "Similarity to the whole circuit against the number of recorded neurons",
                              curveFigures.map { figure($0) }))
@@ -57,6 +57,11 @@ extension ReportPage {
             sections.append(("spectra", "Eigenvalue spectra", [figure(spectra)]))
         } else {
             omitted.append("eigenvalue spectra (no data)")
+        }
+        let auditFigures = CurveFigure.figures(report) { $0.hasPrefix(CurveFigure.auditPrefix) }
+            + [PerturbationFigure.figure(report.perturbations)].compactMap { $0 }
+        if !auditFigures.isEmpty {
+            sections.append(("mechanism", "Mechanism audit against the number of recorded neurons", auditFigures.map { figure($0) }))
         }
         sections.append(("configuration", "Configuration", configuration(report)))
         var meta = ["CircuitFit \(report.version)", "created \(report.created)"]

@@ -43,6 +43,8 @@ public struct ExperimentReport: Codable, Sendable, Equatable {
     public var notes: [String]
     /// The share of fits that converged, per cell (empty: not shown).
     public var convergence: [ConvergenceShare]
+    /// Perturbation effects of the mechanism audit, predicted against true (one panel each).
+    public var perturbations: [PerturbationScatter] = []
 
     public init(
         title: String, version: String = CircuitFitVersion.string, created: String,
@@ -78,10 +80,36 @@ extension ExperimentReport {
         spectra = try c.decode([EigenvalueSpectrum].self, forKey: .spectra)
         notes = try c.decode([String].self, forKey: .notes)
         convergence = try c.decodeIfPresent([ConvergenceShare].self, forKey: .convergence) ?? []
+        perturbations = try c.decodeIfPresent([PerturbationScatter].self, forKey: .perturbations) ?? []
     }
 
     private enum CodingKeys: String, CodingKey {
-        case title, version, created, wallTimeSeconds, configuration, commandLine, curves, metrics, claims, traces, trajectories, overlays, spectra, notes, convergence
+        case title, version, created, wallTimeSeconds, configuration, commandLine, curves, metrics, claims, traces, trajectories, overlays, spectra, notes, convergence, perturbations
+    }
+}
+
+/// One fit's perturbation test: for every perturbed set, the size of the true change in the
+/// circuit's muscles against the model's predicted change (both ‖Δz‖ over conditions, movement
+/// steps and muscles, in the outputs' units), grouped by kind and type.
+public struct PerturbationScatter: Codable, Sendable, Equatable {
+    /// E.g. "plain arm, λ = 1, M = 20, seed 1 (tied units)".
+    public var label: String
+    public var points: [PerturbationPoint]
+    /// The fit's muscle R² of predicted against true effects, mean over the groups.
+    public var muscleR2: Double?
+    public init(label: String, points: [PerturbationPoint], muscleR2: Double?) {
+        self.label = label; self.points = points; self.muscleR2 = muscleR2
+    }
+}
+
+/// One perturbed set in a `PerturbationScatter`.
+public struct PerturbationPoint: Codable, Sendable, Equatable {
+    /// "silence E", "stimulate I", …: one marker style each.
+    public var group: String
+    public var trueEffect: Double
+    public var predictedEffect: Double
+    public init(group: String, trueEffect: Double, predictedEffect: Double) {
+        self.group = group; self.trueEffect = trueEffect; self.predictedEffect = predictedEffect
     }
 }
 

@@ -55,22 +55,13 @@ struct AuditCommand: ParsableCommand {
 }
 
 /// Loads a fit folder and a circuit folder and audits one against the other (shared by `audit`
-/// and `evaluate`).
+/// and `evaluate`; λ from the fit's config.json when it has one).
 func runFitAudit(modelDir: String, circuitDir: String, settings: AuditSettings = AuditSettings()) throws -> MechanismAudit {
-    let dir = URL(fileURLWithPath: modelDir), cdir = URL(fileURLWithPath: circuitDir)
-    let modelURL = dir.appendingPathComponent("model.npz")
-    let saved = try SavedModel.read(from: modelURL)
-    let types = try SavedModel.unitTypes(from: modelURL)
-    let datasetURL = cdir.appendingPathComponent("dataset.npz")
-    guard FileManager.default.fileExists(atPath: datasetURL.path) else {
-        throw CircuitFitError("\(circuitDir): no dataset.npz; expected a folder written by `circuitfit generate`")
-    }
-    let dataset = try ReachDataset.read(from: datasetURL)
-    let circuit = try GroundTruthCircuit.read(folder: cdir)
+    let dir = URL(fileURLWithPath: modelDir)
     let record = try? JSONDecoder().decode(FitRecord.self, from: Data(contentsOf: dir.appendingPathComponent("config.json")))
-    return try auditFit(
-        model: saved, lambda: record?.config.lambda, unitExcitatory: types, circuit: circuit, dataset: dataset,
-        names: (modelDir + "/model.npz", circuitDir), settings: settings)
+    return try auditSavedFit(
+        modelURL: dir.appendingPathComponent("model.npz"), lambda: record?.config.lambda,
+        circuitFolder: URL(fileURLWithPath: circuitDir), settings: settings, names: (modelDir + "/model.npz", circuitDir))
 }
 
 /// The audit as a plain-text table.

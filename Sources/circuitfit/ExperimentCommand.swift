@@ -43,6 +43,8 @@ struct ExperimentCommand: ParsableCommand {
     var circuitConfig: String?
     @Option(help: "Circuit size N for the generated circuits (default 200).")
     var neurons: Int?
+    @Flag(name: .customLong("no-audit"), help: "Skip the mechanism audit of each fit against its circuit (default: audited whenever the ground truth is known; its numbers go into results.csv and the mechanism claims).")
+    var noAudit = false
     @Option(help: "Parallel fits, local backend (default: the number of cores). Each fit uses one BLAS thread.")
     var jobs: Int?
     @Option(help: "Where fits run (default local; with --resume, the backend the experiment last used).")
@@ -96,6 +98,7 @@ struct ExperimentCommand: ParsableCommand {
             _ = try ReachDataset.read(from: URL(fileURLWithPath: c.dataset))
         }
         c.sharedCircuit = sharedCircuit
+        c.audit = !noAudit
         if let circuitConfig { c.circuit = try ConfigFile.load(c.circuit, from: URL(fileURLWithPath: circuitConfig)) }
         if let neurons { c.circuit.neurons = neurons }
         c.fit = try fit.config()

@@ -28,8 +28,10 @@ struct TrainCommand: ParsableCommand {
             Examples:
               circuitfit train circuit/dataset.npz --out fit --record 20 --lambda 1
               circuitfit train circuit/dataset.npz --out task-only --record 0
-              circuitfit train circuit/dataset.npz --out fit --record 50 --mapping linear --max-iterations 3000
-              circuitfit train circuit/dataset.npz --out fit-adam --record 20 --optimizer adam
+              circuitfit train circuit/dataset.npz --out fit --record 50 \\
+                --mapping linear --max-iterations 3000
+              circuitfit train circuit/dataset.npz --out fit-lbfgs --record 20 \\
+                --optimizer lbfgs
               circuitfit train session.npz --out fit --record 20 --report
             """)
 

@@ -120,7 +120,7 @@ final class AdversarialDataTests: AdversarialTestCase {
         let cases: [(String, [String])] = [
             (sparse, ["each of the 30 neurons has a missing (NaN) sample on the training conditions"]),
             (try replaced("constant.npz", "rates") { NPYArray([Double](repeating: 2, count: $0.count), shape: $0.shape) }, ["every neuron's rate is constant"]),
-            (try replaced("flat-targets.npz", "targets") { NPYArray([Double](repeating: 1, count: $0.count), shape: $0.shape) }, ["'targets' is constant on the training conditions"]),
+            (try replaced("flat-targets.npz", "targets") { NPYArray([Double](repeating: 1, count: $0.count), shape: $0.shape) }, ["targets: output channel 0 is constant", "leave the channel out"]),
             (try replaced("no-inputs.npz", "inputs") { NPYArray([Double](), shape: [$0.shape[0], $0.shape[1], 0]) }, ["'inputs' has no channels"]),
             (try replaced("zero-inputs.npz", "inputs") { NPYArray([Double](repeating: 0, count: $0.count), shape: $0.shape) }, ["'inputs' is 0 everywhere"]),
             (try replaced("same-inputs.npz", "inputs") { a in

@@ -27,6 +27,7 @@ final class ExperimentBackendTests: XCTestCase {
         c.fit.hidden = 10
         c.fit.iterations = 40
         c.fit.earlyStopping = false
+        c.audit = false   // the audit in the experiment is tested in ExperimentAuditTests
         return c
     }
 

@@ -16,8 +16,8 @@ final class ImportMATTests: XCTestCase {
     private let v73 = ImportFixtures.url("recording_v73.mat")
 
     func testVersionsAreRecognised() throws {
-        XCTAssertEqual(try MATReader(url: v5).version, .v5)
-        XCTAssertEqual(try MATReader(url: v73).version, .v73)
+        XCTAssertEqual(try MATReader(url: v5).format, .matV5)
+        XCTAssertEqual(try MATReader(url: v73).format, .matV73)
     }
 
     /// matrix_3x4 = arange(12).reshape(3, 4): MATLAB's A(i, j) is 4i + j (0-based), row-major here.
