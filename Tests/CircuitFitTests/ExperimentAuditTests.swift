@@ -188,6 +188,8 @@ final class ExperimentAuditTests: XCTestCase {
     /// `circuitfit audit` (a separate process reading the saved files) gives for that fit; the
     /// task-only network's audit is the same in its M rows; results.csv has the columns.
     func testRowAuditEqualsTheAuditCommand() throws {
+        // same bits need the same thread count: the witness runs with --threads 1, so does this process
+        BLASThreads.set(1)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cf-audit6-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         var plan = ExperimentConfig()
