@@ -87,10 +87,20 @@ public struct ExperimentFolder: Sendable {
     /// Done when `result.json` holds a row for every M the unit is scored for (a task-only unit
     /// of a plan extended by new M values needs rows for those too: `run` adds them without
     /// retraining).
+    /// With the audit on, a unit of a built-in circuit is done once its rows carry the audit
+    /// numbers or its audit failed (`audit-error.txt`): a network trained while the audit was
+    /// off is audited on the next run, not retrained.
     public func state(_ unit: FitUnit) -> FitState {
-        if let result = storedResult(unit), Set(result.rows.map(\.record)).isSuperset(of: unit.recordCounts) { return .done }
+        if let result = storedResult(unit), Set(result.rows.map(\.record)).isSuperset(of: unit.recordCounts),
+           !needsAudit(unit, result) { return .done }
         if FileManager.default.fileExists(atPath: errorURL(unit).path) { return .failed }
         return .pending
+    }
+
+    /// Whether the unit's stored rows still lack the audit the plan asks for.
+    func needsAudit(_ unit: FitUnit, _ result: UnitResult) -> Bool {
+        guard config.audit, config.dataset.isEmpty, result.rows.contains(where: { $0.audit == nil }) else { return false }
+        return !FileManager.default.fileExists(atPath: fitFolder(unit).appendingPathComponent("audit-error.txt").path)
     }
 
     /// The unit's `result.json`, if it is there and readable.

@@ -152,8 +152,9 @@ public struct FitUnit: Codable, Equatable, Hashable, Sendable {
 public enum PlanChange: Equatable, Sendable {
     /// The same plan.
     case same
-    /// Only more seeds, M values, λ values or arms, everything else equal: every fit already done
-    /// stays valid and only the new ones run. `added` says what is new, in words.
+    /// Only more seeds, M values, λ values or arms, or the audit turned on, everything else
+    /// equal: every fit already done stays valid and only the new ones run (a saved network that
+    /// lacks its audit is audited, not retrained). `added` says what is new, in words.
     case extends(added: String)
     /// Anything else: the folder holds a different experiment; the reason says what differs.
     case conflicts(String)
@@ -167,7 +168,8 @@ extension ExperimentConfig {
         if fit != stored.fit { differs.append("the fit settings (\(Self.differingKeys(fit, stored.fit)))") }
         if dataset != stored.dataset { differs.append("the dataset ('\(dataset)' here, '\(stored.dataset)' there)") }
         if sharedCircuit != stored.sharedCircuit { differs.append("--shared-circuit") }
-        if audit != stored.audit { differs.append("the mechanism audit (\(audit ? "on" : "off") here, \(stored.audit ? "on" : "off") stored)") }
+        // turning the audit on audits the saved networks (none retrained); turning it off would drop numbers
+        if !audit && stored.audit { differs.append("the mechanism audit (off here, on stored)") }
         if dataset.isEmpty && circuit != stored.circuit { differs.append("the circuit settings (\(Self.differingKeys(circuit, stored.circuit)))") }
         func dropped<T: Equatable>(_ name: String, _ new: [T], _ old: [T]) -> String? {
             let gone = old.filter { !new.contains($0) }
@@ -186,7 +188,8 @@ extension ExperimentConfig {
             return extra.isEmpty ? nil : "\(name) \(extra.map { "\($0)" }.joined(separator: ", "))"
         }
         let extras = [added("seeds", seeds, stored.seeds), added("M =", recordCounts, stored.recordCounts),
-                      added("λ =", lambdas, stored.lambdas), added("arms", arms.map(\.rawValue), stored.arms.map(\.rawValue))].compactMap { $0 }
+                      added("λ =", lambdas, stored.lambdas), added("arms", arms.map(\.rawValue), stored.arms.map(\.rawValue)),
+                      audit && !stored.audit ? "the mechanism audit of every saved network (none is retrained)" : nil].compactMap { $0 }
         // same values in another order: the stored order is kept
         return extras.isEmpty ? .same : .extends(added: extras.joined(separator: "; "))
     }

@@ -102,15 +102,21 @@ extension ExperimentFolder {
         return UnitResult(unit: unit, rows: rows)
     }
 
-    /// Scores an already trained task-only network for the M values its result lacks.
+    /// Scores an already trained network for the M values its result lacks (a task-only unit of
+    /// an extended plan), and audits it when its rows lack the audit the plan asks for.
     private func rescore(_ unit: FitUnit, stored: UnitResult) throws -> UnitResult {
         let (dataset, dataURL) = try dataset(for: unit)
         let config = unit.fitConfig(self.config)
         let saved = try SavedModel.read(from: fitFolder(unit).appendingPathComponent("model.npz"))
         let fresh = try prepareFit(dataset: dataset, config: config)   // same seed ⇒ the same untrained network and split
         let template = stored.rows[0]
-        var rows = stored.rows.filter { unit.recordCounts.contains($0.record) }
         let audit = self.config.audit ? (template.audit ?? audited(unit, dataset: dataset, dataURL: dataURL)) : nil
+        // rows scored while the audit was off gain it (the network is the same)
+        var rows = stored.rows.filter { unit.recordCounts.contains($0.record) }.map { row in
+            var row = row
+            if row.audit == nil { row.audit = audit }
+            return row
+        }
         for m in unit.recordCounts where !rows.contains(where: { $0.record == m }) {
             var row = try scoredRow(unit, record: m, spec: saved.spec, parameters: saved.parameters,
                                     untrained: try RNNParameters(layout: saved.spec.layout, effectiveOf: fresh.initialParameters, spec: fresh.spec),

@@ -229,3 +229,54 @@ final class ExperimentAuditTests: XCTestCase {
         XCTAssert(report.contains("Perturbation effects, predicted against true"))
     }
 }
+
+/// Turning the audit on for an experiment run without it extends the plan: the next run audits
+/// the saved networks and retrains none of them.
+final class ExperimentAuditLaterTests: XCTestCase {
+    func testTurningTheAuditOnAuditsSavedNetworksWithoutRetraining() throws {
+        BLASThreads.set(1)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cf-audit-later-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        var plan = ExperimentConfig()
+        plan.seeds = [1]
+        plan.recordCounts = [0, 10]
+        plan.lambdas = [0, 1]
+        plan.arms = [.plain]
+        plan.circuit.neurons = 30
+        plan.circuit.initialSpectralRadius = 3
+        plan.circuit.movementMs = 300
+        plan.circuit.trainingAngles = 4
+        plan.fit.hidden = 12
+        plan.fit.iterations = 40
+        plan.audit = false
+        guard case .collected(let first, _) = try LocalBackend(jobs: 2, scheduler: nil).run(url, config: plan, commandLine: "test", events: { _ in }) else {
+            return XCTFail("expected collected results")
+        }
+        XCTAssertTrue(first.rows.allSatisfy { $0.audit == nil })
+        let models = try plan.units.map { try Data(contentsOf: url.appendingPathComponent("fits/\($0.id)/model.npz")) }
+        let histories = try plan.units.map { try Data(contentsOf: url.appendingPathComponent("fits/\($0.id)/history.csv")) }
+
+        var audited = plan
+        audited.audit = true
+        guard case .extends = audited.change(from: plan) else { return XCTFail("turning the audit on should extend the plan") }
+        var off = audited
+        off.audit = false
+        guard case .conflicts = off.change(from: audited) else { return XCTFail("turning the audit off should be refused") }
+        let folder = try ExperimentFolder.load(url)
+        XCTAssertEqual(folder.unfinishedUnits.count, 0, "with the stored plan (audit off) every unit is done")
+
+        guard case .collected(let second, let failures) = try LocalBackend(jobs: 2, scheduler: nil).run(url, config: audited, commandLine: "test", events: { _ in }) else {
+            return XCTFail("expected collected results")
+        }
+        XCTAssertEqual(failures, [])
+        XCTAssertEqual(second.rows.count, first.rows.count)
+        for row in second.rows {
+            XCTAssertNotNil(row.audit, "row \(row.fitID) M = \(row.record) has no audit")
+            let before = try XCTUnwrap(first.rows.first { $0.fitID == row.fitID && $0.record == row.record })
+            XCTAssertEqual(row.metrics, before.metrics, "the scores of the saved network are unchanged")
+        }
+        XCTAssertEqual(try plan.units.map { try Data(contentsOf: url.appendingPathComponent("fits/\($0.id)/model.npz")) }, models, "no network retrained")
+        XCTAssertEqual(try plan.units.map { try Data(contentsOf: url.appendingPathComponent("fits/\($0.id)/history.csv")) }, histories)
+        XCTAssertEqual(try ExperimentFolder.load(url).unfinishedUnits.count, 0)
+    }
+}
