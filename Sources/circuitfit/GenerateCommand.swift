@@ -31,7 +31,10 @@ struct GenerateCommand: ParsableCommand {
 
             Examples:
               circuitfit generate --out circuit --seed 3
-              circuitfit generate --out circuit --perturbation-sets 8 --perturbation-size 5 --perturbation-type E --perturbation-kind silence --perturbation-window-ms 0,500 --held-out-sets 4
+              circuitfit generate --out circuit --perturbation-sets 8 \\
+                --perturbation-size 5 --perturbation-type E \\
+                --perturbation-kind silence --perturbation-window-ms 0,500 \\
+                --held-out-sets 4
             """)
 
     @Option(help: "Output folder (created if needed).")

@@ -103,6 +103,7 @@ final class SlurmBackendTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         var config = tinyConfig()
         config.seeds = [1, 2]
+        config.audit = false   // the hand-written rows below carry no audit numbers
         let folder = try ExperimentFolder.open(dir, config: config).folder
         let units = config.units  // 6 fits: tasks 0…5
         // fit 0 done; fit 1 raised (error.txt + FAILED); 2 running; 3 pending; 4 cancelled before it started;
