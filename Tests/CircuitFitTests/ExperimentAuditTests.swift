@@ -187,11 +187,8 @@ final class ExperimentAuditTests: XCTestCase {
     /// A tiny experiment with the audit on: every row carries the audit numbers, equal to what
     /// `circuitfit audit` (a separate process reading the saved files) gives for that fit; the
     /// task-only network's audit is the same in its M rows; results.csv has the columns.
-    func testRowAuditEqualsTheAuditCommand() throws {
-        // same bits need the same thread count: the witness runs with --threads 1, so does this process
-        BLASThreads.set(1)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cf-audit6-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    /// One seed, M ∈ {0, 10}, λ ∈ {0, 1}, plain arm, a 30-neuron circuit, 12-unit fits of 40 steps.
+    static func tinyPlan() -> ExperimentConfig {
         var plan = ExperimentConfig()
         plan.seeds = [1]
         plan.recordCounts = [0, 10]
@@ -203,6 +200,15 @@ final class ExperimentAuditTests: XCTestCase {
         plan.circuit.trainingAngles = 4
         plan.fit.hidden = 12
         plan.fit.iterations = 40
+        return plan
+    }
+
+    func testRowAuditEqualsTheAuditCommand() throws {
+        // same bits need the same thread count: the witness runs with --threads 1, so does this process
+        BLASThreads.set(1)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cf-audit6-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        var plan = ExperimentAuditTests.tinyPlan()
         plan.audit = true
         let outcome = try LocalBackend(jobs: 2, scheduler: nil).run(url, config: plan, commandLine: "test", events: { _ in })
         guard case .collected(let collected, let failures) = outcome else { return XCTFail("expected collected results") }
@@ -237,17 +243,7 @@ final class ExperimentAuditLaterTests: XCTestCase {
         BLASThreads.set(1)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cf-audit-later-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        var plan = ExperimentConfig()
-        plan.seeds = [1]
-        plan.recordCounts = [0, 10]
-        plan.lambdas = [0, 1]
-        plan.arms = [.plain]
-        plan.circuit.neurons = 30
-        plan.circuit.initialSpectralRadius = 3
-        plan.circuit.movementMs = 300
-        plan.circuit.trainingAngles = 4
-        plan.fit.hidden = 12
-        plan.fit.iterations = 40
+        var plan = ExperimentAuditTests.tinyPlan()
         plan.audit = false
         guard case .collected(let first, _) = try LocalBackend(jobs: 2, scheduler: nil).run(url, config: plan, commandLine: "test", events: { _ in }) else {
             return XCTFail("expected collected results")
