@@ -141,9 +141,14 @@ public struct MechanismAudit: Codable, Equatable, Sendable {
     public var perturbation: PerturbationAudit
     /// Wall time of the audit, s.
     public var seconds: Double
+    /// The dataset's own perturbation sets (its perturbation table) as the model predicts them,
+    /// the numbers `evaluate` gives (docs/method.md#predicting-perturbations); nil (absent from
+    /// JSON) when the dataset has no table.
+    public var datasetPerturbations: [PerturbationPrediction]? = nil
 
     enum CodingKeys: String, CodingKey {
         case settings, model, circuit, perturbation, seconds
+        case datasetPerturbations = "dataset_perturbations"
         case spuriousAttractors = "spurious_attractors"
         case spectrumDistancePerS = "spectrum_distance_per_s"
         case spectrumDistanceRelative = "spectrum_distance_relative"
@@ -392,6 +397,7 @@ extension MechanismAudit {
         try c.encodeFinite(dsaAngularDistance, forKey: .dsaAngularDistance)
         try c.encode(perturbation, forKey: .perturbation)
         try c.encodeFinite(seconds, forKey: .seconds)
+        try c.encodeIfPresent(datasetPerturbations, forKey: .datasetPerturbations)
     }
 
     public init(from decoder: Decoder) throws {
@@ -406,5 +412,6 @@ extension MechanismAudit {
         dsaAngularDistance = try c.decodeFinite(.dsaAngularDistance)
         perturbation = try c.decode(PerturbationAudit.self, forKey: .perturbation)
         seconds = try c.decodeFinite(.seconds)
+        datasetPerturbations = try c.decodeIfPresent([PerturbationPrediction].self, forKey: .datasetPerturbations)
     }
 }

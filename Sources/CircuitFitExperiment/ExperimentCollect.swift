@@ -35,8 +35,11 @@ extension ExperimentFolder {
     /// draws `report.html`. Fits still missing (pending or failed) are listed, never invented.
     public func collect(wallTimeSeconds: Double?, commandLine: String, created: Date = Date()) throws -> CollectedExperiment {
         let (rows, missing) = try finishedRows()
-        let claims = judgeClaims(rows, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts)
-            + judgeMechanismClaims(rows, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts, auditOn: config.audit)
+        // the paper's and the mechanism claims are about fits without perturbation trials
+        let control = rows.filter { $0.perturbationSetCount == 0 }
+        let claims = judgeClaims(control, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts)
+            + judgeMechanismClaims(control, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts, auditOn: config.audit)
+            + judgePerturbationClaims(rows, arms: config.arms, lambdas: config.lambdas, recordCounts: config.recordCounts, perturbationSets: config.perturbationSetCounts)
         try AtomicFile.writeText(ResultRow.csv(rows), to: url.appendingPathComponent("results.csv"))
         try AtomicFile.write(
             OutputFolder.json(ClaimsFile(rows: rows.count, fitsMissing: missing.map(\.id), claims: claims)),

@@ -45,6 +45,8 @@ public struct ExperimentReportBuilder {
     public func build(created: String) -> ExperimentReport {
         let cfg = folder.config
         let arms = cfg.arms
+        // the curves over M, the examples and the audit figures show the fits without perturbation trials
+        let rows = self.rows.filter { $0.perturbationSetCount == 0 }
         var curves: [SimilarityCurve] = []
         var metrics: [MetricInfo] = []
         let audited = rows.contains { $0.audit != nil }
@@ -100,7 +102,55 @@ public struct ExperimentReportBuilder {
             traces: examples.traces, overlays: examples.overlays, spectra: examples.spectra, notes: notes,
             convergence: convergenceShares())
         report.perturbations = audited ? perturbationScatters() : []
+        if cfg.largestPerturbationSets > 0 {
+            report.perturbationGain = perturbationGainCurves()
+            report.heldOutPerturbations = heldOutPerturbationScatters()
+        }
         return report
+    }
+
+    /// Held-out perturbation output R² against P, per arm and M > 0, at the smallest λ > 0
+    /// (every fit, as the curves over M; the claims take the converged ones).
+    func perturbationGainCurves() -> [PerturbationGainCurve] {
+        let cfg = folder.config
+        guard let lambda = cfg.lambdas.filter({ $0 > 0 }).min() else { return [] }
+        var out: [PerturbationGainCurve] = []
+        for arm in cfg.arms {
+            for m in cfg.recordCounts.sorted() where m > 0 {
+                let points: [PerturbationGainPoint] = cfg.perturbationSetCounts.sorted().compactMap { p in
+                    let cell = rows.filter { $0.arm == arm && $0.lambda == lambda && $0.record == m && $0.perturbationSetCount == p }
+                        .sorted { $0.seed < $1.seed }
+                    let values = cell.compactMap { $0.perturbation?.outputR2 }.filter(\.isFinite)
+                    guard let s = try? SampleSummary(values) else { return nil }
+                    return PerturbationGainPoint(sets: p, median: s.median, lowerQuartile: s.lowerQuartile, upperQuartile: s.upperQuartile, seeds: s.count, values: values)
+                }
+                if !points.isEmpty { out.append(PerturbationGainCurve(arm: arm.rawValue, lambda: lambda, recorded: m, points: points)) }
+            }
+        }
+        return out
+    }
+
+    /// The held-out sets predicted by the first seed's fits of the first arm at the smallest
+    /// λ > 0 and the M closest to 20, one panel per P (recomputed from each saved model).
+    func heldOutPerturbationScatters() -> [PerturbationScatter] {
+        let cfg = folder.config
+        guard let seed = cfg.seeds.first, let arm = cfg.arms.first, let lambda = cfg.lambdas.filter({ $0 > 0 }).min(),
+              let m = cfg.recordCounts.filter({ $0 > 0 }).min(by: { abs($0 - 20) < abs($1 - 20) }),
+              let dataset = try? ReachDataset.read(from: folder.datasetURL(seed: seed)), dataset.perturbations != nil else { return [] }
+        return cfg.perturbationSetCounts.sorted().compactMap { p in
+            let unit = FitUnit(seed: seed, arm: arm, lambda: lambda, recordCounts: [m], perturbationSets: p)
+            guard let saved = try? SavedModel.read(from: folder.fitFolder(unit).appendingPathComponent("model.npz")),
+                  let predictions = try? predictPerturbations(
+                    spec: saved.spec, parameters: saved.parameters,
+                    recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
+                    dataset: dataset, conditions: saved.split?.fit ?? dataset.trainingConditions) else { return nil }
+            let held = predictions.filter(\.heldOut)
+            guard !held.isEmpty else { return nil }
+            return PerturbationScatter(
+                label: "\(arm.rawValue), λ = \(fmt(lambda)), M = \(m), P = \(p), seed \(seed)",
+                points: held.map { PerturbationPoint(group: "held-out \($0.kind.rawValue)", trueEffect: $0.outputEffectNorm, predictedEffect: $0.outputPredictedNorm) },
+                muscleR2: HeldOutPerturbationScore(held)?.outputR2)
+        }
     }
 
     /// The perturbation test of one fit per arm (first seed, λ > 0 at the M closest to 20), from
@@ -109,7 +159,7 @@ public struct ExperimentReportBuilder {
         let cfg = folder.config
         guard let seed = cfg.seeds.first else { return [] }
         return cfg.arms.compactMap { arm in
-            let units = cfg.units.filter { $0.seed == seed && $0.arm == arm && $0.lambda > 0 }
+            let units = cfg.units.filter { $0.seed == seed && $0.arm == arm && $0.lambda > 0 && $0.perturbationSetCount == 0 }
             guard let unit = units.min(by: { abs($0.recordCounts[0] - 20) < abs($1.recordCounts[0] - 20) }),
                   let data = try? Data(contentsOf: folder.fitFolder(unit).appendingPathComponent("audit.json")),
                   let audit = try? JSONDecoder().decode(MechanismAudit.self, from: data) else { return nil }
@@ -130,9 +180,12 @@ public struct ExperimentReportBuilder {
         for arm in cfg.arms {
             for lambda in cfg.lambdas {
                 for m in cfg.recordCounts.sorted() {
-                    let cell = rows.filter { $0.arm == arm && $0.lambda == lambda && $0.record == m }
-                    if !cell.isEmpty {
-                        out.append(ConvergenceShare(arm: arm.rawValue, lambda: lambda, recorded: m, converged: cell.filter(\.converged).count, fits: cell.count))
+                    for p in cfg.perturbationSetCounts.sorted() {
+                        let cell = rows.filter { $0.arm == arm && $0.lambda == lambda && $0.record == m && $0.perturbationSetCount == p }
+                        if !cell.isEmpty {
+                            out.append(ConvergenceShare(arm: arm.rawValue, lambda: lambda, recorded: m, converged: cell.filter(\.converged).count, fits: cell.count,
+                                                        perturbationSets: cfg.perturbationSets == nil ? nil : p))
+                        }
                     }
                 }
             }
@@ -147,6 +200,7 @@ public struct ExperimentReportBuilder {
             ConfigurationEntry("recorded neurons M", cfg.recordCounts.map(String.init).joined(separator: ", ")),
             ConfigurationEntry("λ", cfg.lambdas.map { fmt($0) }.joined(separator: ", ")),
             ConfigurationEntry("arms", cfg.arms.map(\.rawValue).joined(separator: ", ")),
+        ] + (cfg.perturbationSets == nil ? [] : [ConfigurationEntry("training perturbation sets P", cfg.perturbationSetCounts.map(String.init).joined(separator: ", "))]) + [
             ConfigurationEntry("dataset", cfg.dataset.isEmpty ? (cfg.sharedCircuit ? "one generated circuit (seed \(cfg.circuit.seed))" : "one generated circuit per seed") : cfg.dataset),
             ConfigurationEntry("fits", "\(cfg.units.count) trained networks, \(rows.count) result rows"),
         ]
@@ -168,7 +222,7 @@ public struct ExperimentReportBuilder {
         let cfg = folder.config
         guard let seed = cfg.seeds.first, let arm = cfg.arms.first else { return ExampleFigures(traces: [], overlays: [], spectra: [], note: nil) }
         let dataset = try ReachDataset.read(from: folder.datasetURL(seed: seed))
-        let units = cfg.units.filter { $0.seed == seed && $0.arm == arm }
+        let units = cfg.units.filter { $0.seed == seed && $0.arm == arm && $0.perturbationSetCount == 0 }
         let taskOnly = units.first { $0.lambda == 0 }
         let neural = units.filter { $0.lambda > 0 }.min { abs($0.recordCounts[0] - 20) < abs($1.recordCounts[0] - 20) }
         var models: [(String, SavedModel)] = []

@@ -35,8 +35,9 @@ extension ExperimentFolder {
                 summary.seconds = seconds
                 try out.writeJSON(summary, to: "summary.json")
                 try out.writeJSON(RunRecord(command: "generate", seed: cfg.seed, config: cfg), to: "config.json")
-                // dataset last: its presence marks the circuit as complete
-                try out.write(circuit.dataset.archive(), to: "dataset.npz")
+                // dataset last: its presence marks the circuit as complete (with the perturbation
+                // trials the plan asks for, docs/method.md#perturbation-sets-in-the-experiment)
+                try out.write(addingPerturbationTrials(to: circuit).archive(), to: "dataset.npz")
             }
             return "circuit \(folderName): spectral abscissa \(String(format: "%.3f", circuit.stability.spectralAbscissaFinal)) after \(circuit.stability.steps) steps, \(String(format: "%.1f", seconds)) s"
         } catch {
@@ -162,15 +163,21 @@ extension ExperimentFolder {
         var scoring = unit.fitConfig(config)
         scoring.record = m
         let recorded = try prepareFit(dataset: dataset, config: scoring).neural
+        let recording = RecordingInfo(neurons: recorded?.neurons ?? [], offset: recorded?.offset ?? [], scale: recorded?.scale ?? [])
         let metrics = try evaluateModel(
-            spec: spec, parameters: parameters, untrained: untrained, dataset: dataset,
-            recording: RecordingInfo(neurons: recorded?.neurons ?? [], offset: recorded?.offset ?? [], scale: recorded?.scale ?? []),
-            split: split)
-        return ResultRow(
+            spec: spec, parameters: parameters, untrained: untrained, dataset: dataset, recording: recording, split: split)
+        // the held-out perturbation sets, as `evaluate` scores them (a network with tied units only)
+        let perturbation = dataset.perturbations != nil && spec.recordedUnits.count == recording.neurons.count
+            ? HeldOutPerturbationScore(try predictPerturbations(spec: spec, parameters: parameters, recording: recording, dataset: dataset, conditions: split.fit))
+            : nil
+        var row = ResultRow(
             seed: unit.seed, arm: unit.arm, record: m, lambda: unit.lambda, fitID: unit.id,
             mapping: scoring.mapping, hidden: scoring.hidden, iterationsRun: training?.iterationsRun ?? 0,
             stop: training?.stop ?? "", trainSeconds: training?.seconds ?? 0, metrics: metrics,
             converged: training?.converged ?? false, convergence: training?.convergence,
             evaluations: training?.evaluations ?? 0, optimizer: scoring.optimizer)
+        row.perturbationSets = unit.perturbationSets
+        row.perturbation = perturbation
+        return row
     }
 }

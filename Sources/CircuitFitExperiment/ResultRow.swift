@@ -28,6 +28,14 @@ public struct ResultRow: Codable, Equatable, Sendable {
     /// The mechanism audit's headline numbers for this row's network (nil when the audit is off
     /// or the dataset has no ground truth; a task-only network's audit is the same in all its rows).
     public var audit: AuditSummary?
+    /// P, the training perturbation sets of this row's fit (nil, absent from JSON: none).
+    public var perturbationSets: Int?
+    /// The held-out perturbation sets' prediction by this row's network (nil when the dataset
+    /// has no perturbation table or the network has no recorded neurons tied to units).
+    public var perturbation: HeldOutPerturbationScore?
+
+    /// P (0 without perturbation trials).
+    public var perturbationSetCount: Int { perturbationSets ?? 0 }
 
     public init(
         seed: UInt64, arm: ExperimentArm, record: Int, lambda: Double, fitID: String, mapping: NeuralMapping,
@@ -54,7 +62,7 @@ public struct ResultRow: Codable, Equatable, Sendable {
         "cca_mean_relative", "procrustes_angular_relative", "heldout_neuron_r2_relative",
     ] + (1...10).map { "cc\($0)" } + [
         "converged", "convergence_iteration", "relative_change", "evaluations", "optimizer",
-    ] + AuditSummary.columns
+    ] + AuditSummary.columns + ["perturbation_sets"] + HeldOutPerturbationScore.columns
 
     public var cells: [String] {
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? "\($0)" : "" } ?? "" }
@@ -74,6 +82,9 @@ public struct ResultRow: Codable, Equatable, Sendable {
             "\(evaluations)", optimizer.rawValue,
         ]
         out += audit?.cells ?? Array(repeating: "", count: AuditSummary.columns.count)
+        out += ["\(perturbationSetCount)"]
+        let p = perturbation
+        out += p.map { ["\($0.sets)", f($0.outputR2), f($0.neuronR2), f($0.outputSizeRatio)] } ?? Array(repeating: "", count: HeldOutPerturbationScore.columns.count)
         return out
     }
 
@@ -101,6 +112,8 @@ public struct ResultRow: Codable, Equatable, Sendable {
         case evaluations
         case optimizer
         case audit
+        case perturbationSets = "perturbation_sets"
+        case perturbation
     }
 }
 

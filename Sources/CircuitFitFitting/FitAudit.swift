@@ -50,7 +50,15 @@ public func auditFit(
         inputs: dataset.inputs, rates: rates, excitatory: excitatory, conditions: conditions,
         goIndex: dataset.goIndex, dtMs: dataset.dtMs)
     let fitted = !saved.recordedNeurons.isEmpty && (lambda ?? 1) > 0
-    return try auditMechanism(model: model, circuit: reference, data: data, tiedUnitsFitted: fitted, settings: settings)
+    var audit = try auditMechanism(model: model, circuit: reference, data: data, tiedUnitsFitted: fitted, settings: settings)
+    // the dataset's perturbation sets, scored as `evaluate` scores them
+    if dataset.perturbations != nil {
+        audit.datasetPerturbations = try predictPerturbations(
+            spec: saved.spec, parameters: saved.parameters,
+            recording: RecordingInfo(neurons: saved.recordedNeurons, offset: saved.neuronOffset, scale: saved.neuronScale),
+            dataset: dataset, conditions: conditions)
+    }
+    return audit
 }
 
 /// Audits the fit saved at `modelURL` against the circuit in `circuitFolder` (circuit.npz and the

@@ -1,42 +1,6 @@
 import CircuitFitCore
 import CircuitFitModel
-
-/// How well a model predicts the effect of one perturbation set of a dataset
-/// (docs/method.md#predicting-perturbations): the effect is the perturbed minus the control run
-/// from the window's first step to the end of the trial, over the scored conditions. Written to
-/// `evaluate --json` as `perturbation_predictions` (docs/files.md#evaluate).
-public struct PerturbationPrediction: Codable, Equatable, Sendable {
-    /// Index of the set in the dataset's perturbation table; whether the fit could train on it.
-    public var set: Int
-    public var heldOut: Bool
-    public var kind: PerturbationKind
-    /// The set's neurons, their tied model units and the value given to each (clamp state h, or
-    /// current, dimensionless; see `modelPerturbation`).
-    public var neurons: [Int]
-    public var units: [Int]
-    public var values: [Double]
-    /// Steps [start, end) of the window, and the first step the effect is scored from (= start).
-    public var window: [Int]
-    /// Conditions scored.
-    public var conditions: [Int]
-    /// R² of the predicted against the true change of the outputs (targets' units), over
-    /// conditions, scored steps and channels: 1 − Σ(Δẑ − Δz)² / Σ(Δz − mean Δz)².
-    public var outputR2: Double
-    /// ‖Δẑ‖ / ‖Δz‖.
-    public var outputSizeRatio: Double
-    /// ‖Δz‖ and ‖Δẑ‖ (targets' units).
-    public var outputEffectNorm: Double
-    public var outputPredictedNorm: Double
-    /// The same for the recorded neurons outside the set, Hz (nil when there are none).
-    public var neuronR2: Double?
-    public var neuronSizeRatio: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case set, heldOut = "held_out", kind, neurons, units, values, window, conditions
-        case outputR2 = "output_r2", outputSizeRatio = "output_size_ratio", outputEffectNorm = "output_effect_norm"
-        case outputPredictedNorm = "output_predicted_norm", neuronR2 = "neuron_r2", neuronSizeRatio = "neuron_size_ratio"
-    }
-}
+import CircuitFitAudit
 
 /// R² and size ratio of a predicted against a true change (flat, same order).
 func effectScore(predicted: [Double], truth: [Double]) -> (r2: Double, ratio: Double, trueNorm: Double, predictedNorm: Double) {
@@ -93,3 +57,4 @@ public func predictPerturbations(
             neuronR2: y?.r2, neuronSizeRatio: y?.ratio)
     }
 }
+

@@ -63,6 +63,11 @@ extension ReportPage {
         if !auditFigures.isEmpty {
             sections.append(("mechanism", "Mechanism audit against the number of recorded neurons", auditFigures.map { figure($0) }))
         }
+        let perturbationFigures = [PerturbationGainFigure.figure(report.perturbationGain),
+                                   PerturbationFigure.figure(report.heldOutPerturbations, heldOut: true)].compactMap { $0 }
+        if !perturbationFigures.isEmpty {
+            sections.append(("perturbations", "Predicting held-out perturbations", perturbationFigures.map { figure($0) }))
+        }
         sections.append(("configuration", "Configuration", configuration(report)))
         var meta = ["CircuitFit \(report.version)", "created \(report.created)"]
         if let wall = report.wallTimeSeconds { meta.append("wall time \(ReportFormat.duration(seconds: wall))") }
@@ -97,10 +102,12 @@ extension ReportPage {
         tableCount += 1
         let converged = cells.reduce(0) { $0 + $1.converged }, fits = cells.reduce(0) { $0 + $1.fits }
         var html = "<p class=\"summary\">\(converged) of \(fits) fit results converged by the stated criterion; claims are judged on those.</p>\n"
-        html += "<table class=\"config\">\n<caption><strong>Table \(tableCount).</strong> Fits that met the convergence criterion, per arm, λ and M (a task-only network is shared by every M).</caption>\n"
-        html += "<thead><tr><th>Arm</th><th>λ</th><th>M</th><th>Converged</th></tr></thead>\n<tbody>\n"
+        let withP = cells.contains { $0.perturbationSets != nil }
+        html += "<table class=\"config\">\n<caption><strong>Table \(tableCount).</strong> Fits that met the convergence criterion, per arm, λ and M\(withP ? " and training perturbation sets P" : "") (a task-only network is shared by every M).</caption>\n"
+        html += "<thead><tr><th>Arm</th><th>λ</th><th>M</th>\(withP ? "<th>P</th>" : "")<th>Converged</th></tr></thead>\n<tbody>\n"
         for c in cells {
-            html += "<tr><td>\(Escaping.html(c.arm))</td><td>\(ReportFormat.significant(c.lambda))</td><td>\(c.recorded)</td><td>\(c.converged) of \(c.fits)</td></tr>\n"
+            let p = withP ? "<td>\(c.perturbationSets ?? 0)</td>" : ""
+            html += "<tr><td>\(Escaping.html(c.arm))</td><td>\(ReportFormat.significant(c.lambda))</td><td>\(c.recorded)</td>\(p)<td>\(c.converged) of \(c.fits)</td></tr>\n"
         }
         return html + "</tbody>\n</table>"
     }

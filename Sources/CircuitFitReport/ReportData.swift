@@ -45,6 +45,10 @@ public struct ExperimentReport: Codable, Sendable, Equatable {
     public var convergence: [ConvergenceShare]
     /// Perturbation effects of the mechanism audit, predicted against true (one panel each).
     public var perturbations: [PerturbationScatter] = []
+    /// Held-out perturbation sets' output R² against the number of training sets P (one curve per arm and M).
+    public var perturbationGain: [PerturbationGainCurve] = []
+    /// Held-out perturbation sets' effects, predicted against true (one panel per fit).
+    public var heldOutPerturbations: [PerturbationScatter] = []
 
     public init(
         title: String, version: String = CircuitFitVersion.string, created: String,
@@ -81,10 +85,12 @@ extension ExperimentReport {
         notes = try c.decode([String].self, forKey: .notes)
         convergence = try c.decodeIfPresent([ConvergenceShare].self, forKey: .convergence) ?? []
         perturbations = try c.decodeIfPresent([PerturbationScatter].self, forKey: .perturbations) ?? []
+        perturbationGain = try c.decodeIfPresent([PerturbationGainCurve].self, forKey: .perturbationGain) ?? []
+        heldOutPerturbations = try c.decodeIfPresent([PerturbationScatter].self, forKey: .heldOutPerturbations) ?? []
     }
 
     private enum CodingKeys: String, CodingKey {
-        case title, version, created, wallTimeSeconds, configuration, commandLine, curves, metrics, claims, traces, trajectories, overlays, spectra, notes, convergence, perturbations
+        case title, version, created, wallTimeSeconds, configuration, commandLine, curves, metrics, claims, traces, trajectories, overlays, spectra, notes, convergence, perturbations, perturbationGain, heldOutPerturbations
     }
 }
 
@@ -256,8 +262,38 @@ public struct ConvergenceShare: Codable, Sendable, Equatable {
     public var recorded: Int
     public var converged: Int
     public var fits: Int
-    public init(arm: String, lambda: Double, recorded: Int, converged: Int, fits: Int) {
+    /// Training perturbation sets P of these fits (nil: none, or a plan without them).
+    public var perturbationSets: Int? = nil
+    public init(arm: String, lambda: Double, recorded: Int, converged: Int, fits: Int, perturbationSets: Int? = nil) {
         self.arm = arm; self.lambda = lambda; self.recorded = recorded; self.converged = converged; self.fits = fits
+        self.perturbationSets = perturbationSets
+    }
+}
+
+/// Held-out perturbation output R² against the number of training perturbation sets P, for the
+/// fits of one arm, λ and M.
+public struct PerturbationGainCurve: Codable, Sendable, Equatable {
+    public var arm: String
+    public var lambda: Double
+    /// Recorded neurons M.
+    public var recorded: Int
+    public var points: [PerturbationGainPoint]
+    public init(arm: String, lambda: Double, recorded: Int, points: [PerturbationGainPoint]) {
+        self.arm = arm; self.lambda = lambda; self.recorded = recorded; self.points = points
+    }
+}
+
+/// One P of a `PerturbationGainCurve`: median and quartiles over seeds, and every seed's value.
+public struct PerturbationGainPoint: Codable, Sendable, Equatable {
+    public var sets: Int
+    public var median: Double
+    public var lowerQuartile: Double
+    public var upperQuartile: Double
+    public var seeds: Int
+    public var values: [Double]
+    public init(sets: Int, median: Double, lowerQuartile: Double, upperQuartile: Double, seeds: Int, values: [Double]) {
+        self.sets = sets; self.median = median; self.lowerQuartile = lowerQuartile; self.upperQuartile = upperQuartile
+        self.seeds = seeds; self.values = values
     }
 }
 

@@ -105,8 +105,28 @@ enum AuditTable {
                 + f(g.muscleNetworkR2).padding(toLength: 12, withPad: " ", startingAt: 0)
                 + "\(f(g.directFractionTrue))/\(f(g.directFractionPredicted))".padding(toLength: 27, withPad: " ", startingAt: 0) + f(g.otherNeuronsR2))
         }
+        if let sets = a.datasetPerturbations {
+            lines.append("")
+            lines.append(PerturbationLines.render(sets))
+        }
         lines.append("")
         lines.append("audit took \(String(format: "%.2f", a.seconds)) s")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The dataset's perturbation sets as a model predicts them, one line each (shared by `audit` and `evaluate`).
+enum PerturbationLines {
+    static func render(_ predictions: [PerturbationPrediction]) -> String {
+        var lines = ["the dataset's perturbation sets (effect from the window's start, fit conditions; R² of the predicted against the true change):"]
+        if predictions.isEmpty { lines.append("  none scorable: no set has all its neurons recorded (identity mapping)") }
+        for p in predictions {
+            let neurons = p.neuronR2.map { "  other recorded neurons R² \(format($0, 3)), size ratio \(format(p.neuronSizeRatio ?? .nan, 3))" } ?? ""
+            lines.append("  set \(p.set) (\(p.heldOut ? "held out" : "training"), \(p.kind.rawValue) \(p.neurons)): outputs R² \(format(p.outputR2, 3)), size ratio \(format(p.outputSizeRatio, 3))\(neurons)")
+        }
+        if let held = HeldOutPerturbationScore(predictions) {
+            lines.append("  held-out sets (\(held.sets)), mean: outputs R² \(format(held.outputR2, 3)), size ratio \(format(held.outputSizeRatio, 3))\(held.neuronR2.map { ", other recorded neurons R² \(format($0, 3))" } ?? "")")
+        }
         return lines.joined(separator: "\n")
     }
 }

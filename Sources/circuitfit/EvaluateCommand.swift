@@ -117,14 +117,8 @@ struct EvaluateCommand: ParsableCommand {
                 let against = reference.map { "; similarities and held-out neurons against reference \($0) (\(metrics.populationNeurons) neurons)" } ?? ""
                 print(MetricsTable.render(metrics, title: "model \(modelDir) on \(dataset): H = \(saved.spec.hidden), M = \(saved.recordedNeurons.count), \(saved.spec.mapping.rawValue) mapping\(against)"))
                 if let audit { print("\n" + AuditTable.render(audit, title: "mechanism audit")) }
-                if let predictions {
-                    print("\nperturbation sets (effect from the window's start, fit conditions; R² of the predicted against the true change):")
-                    if predictions.isEmpty { print("  none scorable: no set has all its neurons recorded (identity mapping)") }
-                    for p in predictions {
-                        let neurons = p.neuronR2.map { "  other recorded neurons R² \(format($0, 3)), size ratio \(format(p.neuronSizeRatio ?? .nan, 3))" } ?? ""
-                        print("  set \(p.set) (\(p.heldOut ? "held out" : "training"), \(p.kind.rawValue) \(p.neurons)): outputs R² \(format(p.outputR2, 3)), size ratio \(format(p.outputSizeRatio, 3))\(neurons)")
-                    }
-                }
+                // the audit's table already lists the dataset's sets
+                if let predictions, audit?.datasetPerturbations == nil { print("\n" + PerturbationLines.render(predictions)) }
             }
         }
     }

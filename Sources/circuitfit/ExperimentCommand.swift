@@ -45,6 +45,12 @@ struct ExperimentCommand: ParsableCommand {
     var neurons: Int?
     @Flag(name: .customLong("no-audit"), help: "Skip the mechanism audit of each fit against its circuit (default: audited whenever the ground truth is known; its numbers go into results.csv and the mechanism claims).")
     var noAudit = false
+    @Option(parsing: .unconditional, help: "With --perturbation-sets: neurons per generated perturbation set (default 5; docs/method.md#perturbation-sets-in-the-experiment).")
+    var perturbationSize: Int?
+    @Option(parsing: .unconditional, help: "With --perturbation-sets: the seeded pool of E neurons every generated set is drawn from (default 20, at most the circuit's E neurons).")
+    var perturbationPool: Int?
+    @Option(parsing: .unconditional, help: "With --perturbation-sets: generated perturbation sets held out for scoring only (default 4).")
+    var heldOutSets: Int?
     @Option(help: "Parallel fits, local backend (default: the number of cores). Each fit uses one BLAS thread.")
     var jobs: Int?
     @Option(help: "Where fits run (default local; with --resume, the backend the experiment last used).")
@@ -101,8 +107,37 @@ struct ExperimentCommand: ParsableCommand {
         c.audit = !noAudit
         if let circuitConfig { c.circuit = try ConfigFile.load(c.circuit, from: URL(fileURLWithPath: circuitConfig)) }
         if let neurons { c.circuit.neurons = neurons }
-        c.fit = try fit.config()
+        var fitOptions = fit
+        fitOptions.perturbationSets = nil      // here a plan dimension, not one fit's setting
+        c.fit = try fitOptions.config()
+        if let list = fit.perturbationSets {
+            let sets = try parseIndexList(list, option: "--perturbation-sets")
+            c.perturbationSets = sets == [0] ? nil : sets
+        } else if perturbationSize != nil || perturbationPool != nil || heldOutSets != nil {
+            throw CircuitFitError("--perturbation-size, --perturbation-pool and --held-out-sets need --perturbation-sets")
+        }
+        let largest = c.largestPerturbationSets
+        if largest > 0 && c.dataset.isEmpty {
+            for (name, value, low) in [("--perturbation-size", perturbationSize, 1), ("--perturbation-pool", perturbationPool, 1), ("--held-out-sets", heldOutSets, 1)] {
+                if let value, value < low { throw CircuitFitError("\(name) must be ≥ \(low), got \(value)") }
+            }
+            if var trials = c.circuit.perturbationTrials {
+                // a circuit config with its own perturbation trials: the options override its fields
+                if let perturbationSize { trials.size = perturbationSize }
+                if let perturbationPool { trials.pool = perturbationPool }
+                if let heldOutSets { trials.sets += heldOutSets - trials.heldOutSets; trials.heldOutSets = heldOutSets }
+                c.circuit.perturbationTrials = trials
+            } else {
+                c.circuit.perturbationTrials = ExperimentConfig.perturbationTrials(
+                    trainingSets: largest, circuit: c.circuit, size: perturbationSize ?? 5, pool: perturbationPool ?? 20, heldOut: heldOutSets ?? 4)
+            }
+        } else if largest > 0, perturbationSize != nil || perturbationPool != nil || heldOutSets != nil {
+            throw CircuitFitError("--perturbation-size, --perturbation-pool and --held-out-sets shape generated circuits; with --dataset the dataset's own perturbation table is used")
+        }
         try c.validate()
+        if largest > 0 && !c.dataset.isEmpty {
+            try c.requirePerturbationSets(in: ReachDataset.read(from: URL(fileURLWithPath: c.dataset)), path: c.dataset)
+        }
         return c
     }
 }

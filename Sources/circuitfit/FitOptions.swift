@@ -39,8 +39,8 @@ struct FitOptions: ParsableArguments {
     var validation: Int?
     @Option(parsing: .unconditional, help: "Training angles removed from the fit and scored separately (generalisation protocol b; default 0).")
     var exclude: Int?
-    @Option(parsing: .unconditional, help: "Train on the dataset's first N training perturbation sets too: each adds, per fit condition, a perturbation trial in which the tied units of the set's neurons are clamped or driven as the circuit's were (docs/method.md#perturbation-trials; needs a dataset with a perturbation table, identity mapping, M > 0). Default 0: control trials only.")
-    var perturbationSets: Int?
+    @Option(help: "Train on the dataset's first N training perturbation sets too: each adds, per fit condition, a perturbation trial in which the tied units of the set's neurons are clamped or driven as the circuit's were (docs/method.md#perturbation-trials; needs a dataset with a perturbation table, identity mapping, M > 0). Default 0: control trials only. In `experiment`, a comma-separated list of P values, one plan value each (e.g. 0,1,4,16; docs/method.md#perturbation-sets-in-the-experiment).")
+    var perturbationSets: String?
 
     /// `base` (defaults or a file) with these flags applied.
     func config(base: FitConfig = FitConfig()) throws -> FitConfig {
@@ -50,7 +50,12 @@ struct FitOptions: ParsableArguments {
             c = try loadFitConfig(c, from: URL(fileURLWithPath: fitConfig))
             if c.perturbationSets == 0 && base.perturbationSets == nil { c.perturbationSets = nil }
         }
-        if let perturbationSets { c.perturbationSets = perturbationSets > 0 ? perturbationSets : nil }
+        if let perturbationSets {
+            guard let n = Int(perturbationSets.trimmingCharacters(in: .whitespaces)), n >= 0 else {
+                throw CircuitFitError("--perturbation-sets: expected one number N ≥ 0 for a fit, got '\(perturbationSets)'")
+            }
+            c.perturbationSets = n > 0 ? n : nil
+        }
         if let maxIterations { c.iterations = maxIterations; c.stopAtConvergence = true }
         if let iterations { c.iterations = iterations; c.stopAtConvergence = false; c.earlyStopping = false }
         if let optimizer { c.optimizer = optimizer }

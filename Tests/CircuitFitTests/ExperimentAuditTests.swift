@@ -227,7 +227,7 @@ final class ExperimentAuditTests: XCTestCase {
         XCTAssertEqual(taskOnly.count, 2)
         XCTAssertEqual(taskOnly[0].audit, taskOnly[1].audit, "one audit per task-only network")
         let csv = try String(contentsOf: url.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
-        XCTAssert(csv[0].hasSuffix(AuditSummary.columns.joined(separator: ",")))
+        XCTAssert(csv[0].hasSuffix((AuditSummary.columns + ["perturbation_sets"] + HeldOutPerturbationScore.columns).joined(separator: ",")))
         let claims = try String(contentsOf: url.appendingPathComponent("claims.json"), encoding: .utf8)
         XCTAssert(claims.contains("\"m1\"") && claims.contains("\"m4\""), "mechanism claims in claims.json")
         let report = try String(contentsOf: url.appendingPathComponent("report.html"), encoding: .utf8)
