@@ -78,4 +78,21 @@ public struct HeldOutPerturbationScore: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case sets = "heldout_sets", outputR2 = "output_r2", neuronR2 = "neuron_r2", outputSizeRatio = "output_size_ratio"
     }
+
+    /// Non-finite values (an R² of a zero effect) are written as null, as the audit's.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sets, forKey: .sets)
+        try c.encodeFinite(outputR2, forKey: .outputR2)
+        try c.encodeFinite(neuronR2, forKey: .neuronR2)
+        try c.encodeFinite(outputSizeRatio, forKey: .outputSizeRatio)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sets = try c.decode(Int.self, forKey: .sets)
+        outputR2 = try c.decodeFinite(.outputR2)
+        neuronR2 = try c.decodeFiniteIfPresent(.neuronR2)
+        outputSizeRatio = try c.decodeFinite(.outputSizeRatio)
+    }
 }

@@ -16,12 +16,19 @@ struct ExperimentCommand: ParsableCommand {
             (finished fits are kept); give more seeds, M values, λ values or arms to extend it \
             (only the new fits run). One run at a time per folder: a second is refused.
 
+            With --perturbation-sets 0,1,4,16 the number of training perturbation sets P is a \
+            plan dimension too: each circuit is generated with max P training sets plus \
+            --held-out-sets held-out sets, and every λ > 0, M > 0 fit is trained once per P and \
+            scored on the held-out sets, with the claims p1/p2 \
+            (docs/method.md#perturbation-sets-in-the-experiment).
+
             With --backend slurm the fits run as one Slurm job array (see README "Running on a \
             cluster"); `circuitfit status DIR` follows either backend.
 
             Examples:
               circuitfit experiment --out exp --jobs 2
               circuitfit experiment --out small --seeds 5 --record 0,5,20 --arms plain
+              circuitfit experiment --out pexp --seeds 5 --record 20,50 --lambda 1 --arms plain --perturbation-sets 0,1,4,16
               circuitfit experiment --out exp --backend slurm --partition cpu --time 1:00:00
             """)
 

@@ -21,19 +21,21 @@ final class ExperimentAuditTests: XCTestCase {
     func testAuditColumnsRoundTripWithNullForNonFinite() throws {
         let unit = FitUnit(seed: 3, arm: .priors, lambda: 1, recordCounts: [20])
         var row = try goldenRow(unit: unit, record: 20)
-        let before = row.cells
-        // the audit's columns come last; the old ones keep their order and cells
-        XCTAssertEqual(Array(ResultRow.columns.suffix(AuditSummary.columns.count)), AuditSummary.columns)
+        // the perturbation columns come after the audit's (perturbation_sets and the held-out score)
+        let tail = 1 + HeldOutPerturbationScore.columns.count
+        let before = Array(row.cells.dropLast(tail))
+        // the audit's columns come after the metrics; the old ones keep their order and cells
+        XCTAssertEqual(Array(ResultRow.columns.dropLast(tail).suffix(AuditSummary.columns.count)), AuditSummary.columns)
         XCTAssertEqual(ResultRow.columns.first, "seed")
-        XCTAssertEqual(ResultRow.columns[ResultRow.columns.count - AuditSummary.columns.count - 1], "optimizer")
+        XCTAssertEqual(ResultRow.columns[ResultRow.columns.count - tail - AuditSummary.columns.count - 1], "optimizer")
         XCTAssertEqual(Array(before.suffix(AuditSummary.columns.count)), Array(repeating: "", count: AuditSummary.columns.count), "no audit: empty cells")
         XCTAssertNil((try JSONSerialization.jsonObject(with: OutputFolder.json(row)) as! [String: Any])["audit"], "no audit: no key")
 
         row.audit = summary()
         row.audit!.dsaAngularDistance = .nan
         row.audit!.modelPeakNormRatio = .infinity
-        let cells = row.cells
-        XCTAssertEqual(cells.count, ResultRow.columns.count)
+        XCTAssertEqual(row.cells.count, ResultRow.columns.count)
+        let cells = Array(row.cells.dropLast(tail))
         XCTAssertEqual(Array(cells.prefix(before.count - AuditSummary.columns.count)), Array(before.prefix(before.count - AuditSummary.columns.count)))
         let audit = Dictionary(uniqueKeysWithValues: zip(AuditSummary.columns, cells.suffix(AuditSummary.columns.count)))
         XCTAssertEqual(audit["perturbation_muscle_r2"], "0.25")

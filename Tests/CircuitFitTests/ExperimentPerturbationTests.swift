@@ -166,6 +166,42 @@ final class ExperimentPerturbationPlanTests: XCTestCase {
     }
 }
 
+/// Bad P values on the command line: one line each, before any work, no folder left behind.
+final class ExperimentPerturbationCLITests: XCTestCase {
+    func testBadPerturbationSetsAreRefusedBeforeWork() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cf-pexp-cli-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("exp").path
+        let cc = dir.appendingPathComponent("cc.json")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(#"{"initialSpectralRadius": 3, "movementMs": 300, "trainingAngles": 4}"#.utf8).write(to: cc)
+        for flags in [["plain"], ["table"]] {
+            var args = ["generate", "--out", dir.appendingPathComponent(flags[0]).path, "--config", cc.path, "--neurons", "30"]
+            if flags[0] == "table" { args += ["--perturbation-sets", "3", "--perturbation-size", "2", "--held-out-sets", "2", "--perturbation-window-ms", "0,300"] }
+            let r = try CLI.run(args)
+            XCTAssertEqual(r.status, 0, r.summary)
+        }
+        func refused(_ args: [String], _ text: String, line: UInt = #line) throws {
+            let r = try CLI.run(["experiment", "--out", out] + args)
+            XCTAssertNotEqual(r.status, 0, r.summary, line: line)
+            XCTAssertEqual(r.errorLines.count, 1, r.summary, line: line)
+            XCTAssert(r.errorLines.first?.contains(text) ?? false, r.summary, line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written", line: line)
+        }
+        try refused(["--perturbation-sets", "0,4", "--record", "0,10"], "and the plan has M = 10: give M ≥ 20")
+        try refused(["--perturbation-sets", "0,4", "--mapping", "linear"], "need the identity mapping")
+        try refused(["--perturbation-sets", "0,x"], "'x' is not an integer")
+        try refused(["--perturbation-pool", "6"], "need --perturbation-sets")
+        try refused(["--perturbation-sets", "0,4", "--record", "20", "--dataset", dir.appendingPathComponent("plain/dataset.npz").path],
+                    "no perturbation table, but the plan asks for P = 4")
+        try refused(["--perturbation-sets", "0,4", "--record", "20", "--dataset", dir.appendingPathComponent("table/dataset.npz").path],
+                    "1 training perturbation set, but the plan asks for P = 4")
+        let train = try CLI.run(["train", dir.appendingPathComponent("table/dataset.npz").path, "--out", dir.appendingPathComponent("fit").path, "--perturbation-sets", "1,2"])
+        XCTAssertNotEqual(train.status, 0)
+        XCTAssert(train.errorLines.first?.contains("expected one number N ≥ 0 for a fit, got '1,2'") ?? false, train.summary)
+    }
+}
+
 /// A tiny perturbation plan run end to end: its rows carry the held-out scores `evaluate --json`
 /// gives for the same fit, `audit --json` gives the same numbers, and results.csv, claims.json
 /// and report.html show them.
