@@ -45,6 +45,44 @@ public struct PerturbationPrediction: Codable, Equatable, Sendable {
         case outputR2 = "output_r2", outputSizeRatio = "output_size_ratio", outputEffectNorm = "output_effect_norm"
         case outputPredictedNorm = "output_predicted_norm", neuronR2 = "neuron_r2", neuronSizeRatio = "neuron_size_ratio"
     }
+
+    /// Non-finite numbers (the R² of a zero effect) are written as null, as everywhere in the
+    /// audit JSON and metrics.json, and read back as NaN (nil for the neuron scores).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(set, forKey: .set)
+        try c.encode(heldOut, forKey: .heldOut)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(neurons, forKey: .neurons)
+        try c.encode(units, forKey: .units)
+        try c.encodeFinite(values, forKey: .values)
+        try c.encode(window, forKey: .window)
+        try c.encode(conditions, forKey: .conditions)
+        try c.encodeFinite(outputR2, forKey: .outputR2)
+        try c.encodeFinite(outputSizeRatio, forKey: .outputSizeRatio)
+        try c.encodeFinite(outputEffectNorm, forKey: .outputEffectNorm)
+        try c.encodeFinite(outputPredictedNorm, forKey: .outputPredictedNorm)
+        try c.encodeFinite(neuronR2, forKey: .neuronR2)
+        try c.encodeFinite(neuronSizeRatio, forKey: .neuronSizeRatio)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        set = try c.decode(Int.self, forKey: .set)
+        heldOut = try c.decode(Bool.self, forKey: .heldOut)
+        kind = try c.decode(PerturbationKind.self, forKey: .kind)
+        neurons = try c.decode([Int].self, forKey: .neurons)
+        units = try c.decode([Int].self, forKey: .units)
+        values = try c.decodeFiniteList(.values)
+        window = try c.decode([Int].self, forKey: .window)
+        conditions = try c.decode([Int].self, forKey: .conditions)
+        outputR2 = try c.decodeFinite(.outputR2)
+        outputSizeRatio = try c.decodeFinite(.outputSizeRatio)
+        outputEffectNorm = try c.decodeFinite(.outputEffectNorm)
+        outputPredictedNorm = try c.decodeFinite(.outputPredictedNorm)
+        neuronR2 = try c.decodeFiniteIfPresent(.neuronR2)
+        neuronSizeRatio = try c.decodeFiniteIfPresent(.neuronSizeRatio)
+    }
 }
 
 /// The held-out perturbation sets' predictions of one fit in a few numbers: means over the sets

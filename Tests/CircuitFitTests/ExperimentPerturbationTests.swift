@@ -34,6 +34,23 @@ final class ExperimentPerturbationPlanTests: XCTestCase {
         XCTAssertEqual(Array(ResultRow.columns.suffix(5)), ["perturbation_sets"] + HeldOutPerturbationScore.columns)
     }
 
+    func testNonFinitePerturbationNumbersAreWrittenAsNull() throws {
+        let p = PerturbationPrediction(
+            set: 1, heldOut: true, kind: .stimulate, neurons: [3], units: [0], values: [.infinity], window: [2, 5], conditions: [0, 1],
+            outputR2: .nan, outputSizeRatio: 0.5, outputEffectNorm: 0, outputPredictedNorm: 1, neuronR2: .nan, neuronSizeRatio: nil)
+        let score = try XCTUnwrap(HeldOutPerturbationScore([p]))
+        for data in [try OutputFolder.json(p), try OutputFolder.json(score)] {
+            let text = String(decoding: data, as: UTF8.self)
+            XCTAssertFalse(text.contains("NaN") || text.contains("Infinity"), text)
+            XCTAssert(text.contains("\"output_r2\" : null"), text)
+        }
+        let back = try JSONDecoder().decode(PerturbationPrediction.self, from: OutputFolder.json(p))
+        XCTAssert(back.outputR2.isNaN && back.values[0].isNaN)
+        XCTAssertEqual(back.outputSizeRatio, 0.5)
+        XCTAssertNil(back.neuronR2)
+        XCTAssert(try JSONDecoder().decode(HeldOutPerturbationScore.self, from: OutputFolder.json(score)).outputR2.isNaN)
+    }
+
     static func plan(_ sets: [Int]) -> ExperimentConfig {
         var c = ExperimentConfig()
         c.seeds = [1, 2]
