@@ -52,7 +52,9 @@ struct ConvergeCommand: ParsableCommand {
         let data = try ReachDataset.read(from: URL(fileURLWithPath: dataset))
         let problem = try FitProblem(dataset: data, config: config)
         FileHandle.standardError.write(Data("converge: fitting with CircuitFit's default (\(config.optimizer.rawValue))\n".utf8))
+        let loadBefore = loadAverage(), cpuBefore = processCPUSeconds()
         let ours = try problem.trainer.train(from: problem.initial, data: problem.data)
+        let oursCPU = processCPUSeconds() - cpuBefore, loadBetween = loadAverage()
         let target = ours.finalLoss.total
 
         // the same problem for the peer: time-major arrays, the objective's weights, the start
@@ -89,7 +91,9 @@ struct ConvergeCommand: ParsableCommand {
                 failure = "could not read the script's JSON: \(String(decoding: out.prefix(300), as: UTF8.self))"
             }
         }
-        print(ConvergeReport(ours: ours, target: target, record: record, seed: seed, peer: peer, failure: failure).markdown())
+        print(ConvergeReport(
+            ours: ours, oursCPUSeconds: oursCPU, target: target, record: record, seed: seed, peer: peer, failure: failure,
+            loads: [loadBefore, loadBetween, loadAverage()]).markdown())
     }
 }
 
@@ -99,11 +103,13 @@ struct TorchConvergence: Decodable {
     var reached: Bool?
     var steps: Int?
     var seconds: Double?
+    var cpuSeconds: Double?
     var bestLoss: Double?
     var initialLoss: Double?
     var errors: [String]
     enum CodingKeys: String, CodingKey {
         case torch, reached, steps, seconds, errors
+        case cpuSeconds = "cpu_seconds"
         case bestLoss = "best_loss"
         case initialLoss = "initial_loss"
     }
@@ -112,33 +118,49 @@ struct TorchConvergence: Decodable {
 /// The Markdown section of the time-to-converged case.
 struct ConvergeReport {
     var ours: TrainingResult
+    /// CPU seconds of this process during our fit (one BLAS thread).
+    var oursCPUSeconds: Double
     var target: Double
     var record: Int
     var seed: UInt64
     var peer: TorchConvergence?
     var failure: String?
+    /// Load averages (1, 5, 15 min) before our fit, between the two fits and after PyTorch's.
+    var loads: [String]
 
     func markdown() -> String {
         let c = ours.convergence
         var s = "## Time to a converged fit (built-in circuit, M = \(record), λ = 1, seed \(seed))\n\n"
         s += "CircuitFit's default (`\(FitConfig().optimizer.rawValue)`, learning rate \(FitConfig().learningRate) with warm-up and plateau schedule) "
         s += "until its convergence criterion is met (docs/method.md#convergence), then PyTorch Adam (lr 2e-3, gradient clip 1: what users write) from the same initial parameters on the same objective "
-        s += "until it reaches the objective CircuitFit reached. One thread each, same run. Load average now: \(loadAverage()).\n\n"
-        s += "| | updates | loss evaluations | objective reached | wall time |\n|---|---:|---:|---:|---:|\n"
-        s += "| CircuitFit | \(ours.updates)\(c?.converged == true ? " (converged)" : " (NOT converged)") | \(ours.evaluations) | \(String(format: "%.6f", target)) | \(fmt(ours.seconds, 2)) s |\n"
+        s += "until it reaches the objective CircuitFit reached. One thread each, same run. "
+        s += "Load average (1/5/15 min) before our fit \(loads[0]), between the two fits \(loads[1]), after PyTorch's \(loads[2]). "
+        s += "CPU time is each process's own (all its threads) and leaves out the time it waited for a core: the ratio to read when the load changed during the run.\n\n"
+        s += "| | updates | loss evaluations | objective reached | wall time | CPU time |\n|---|---:|---:|---:|---:|---:|\n"
+        s += "| CircuitFit | \(ours.updates)\(c?.converged == true ? " (converged)" : " (NOT converged)") | \(ours.evaluations) | \(String(format: "%.6f", target)) | \(fmt(ours.seconds, 2)) s | \(fmt(oursCPUSeconds, 2)) s |\n"
         guard let peer, peer.errors.isEmpty, let steps = peer.steps, let seconds = peer.seconds else {
             s += "\nPyTorch peer not run: \(failure ?? peer?.errors.joined(separator: "; ") ?? "unknown reason").\n"
             return s
         }
         let reached = peer.reached == true
-        s += "| PyTorch Adam | \(steps) | \(steps) | \(String(format: "%.6f", reached ? target : (peer.bestLoss ?? .nan)))\(reached ? "" : " (best; target not reached)") | \(fmt(seconds, 2)) s |\n\n"
-        let ratio = seconds / max(ours.seconds, 1e-9)
-        s += "Ratio (PyTorch / CircuitFit wall time to the same objective): **\(fmt(ratio, 1))×\(reached ? "" : ", a lower bound: PyTorch had not reached it after \(steps) steps")**.\n"
+        s += "| PyTorch Adam | \(steps) | \(steps) | \(String(format: "%.6f", reached ? target : (peer.bestLoss ?? .nan)))\(reached ? "" : " (best; target not reached)") | \(fmt(seconds, 2)) s | \(peer.cpuSeconds.map { "\(fmt($0, 2)) s" } ?? "—") |\n\n"
+        let bound = reached ? "" : ", a lower bound: PyTorch had not reached it after \(steps) steps"
+        s += "Ratio (PyTorch / CircuitFit) to the same objective: wall time **\(fmt(seconds / max(ours.seconds, 1e-9), 1))×\(bound)**"
+        if let peerCPU = peer.cpuSeconds { s += "; CPU time **\(fmt(peerCPU / max(oursCPUSeconds, 1e-9), 1))×\(bound)**" }
+        s += ".\n"
         if let a = peer.initialLoss, let b = ours.history.first?.lossTotal {
             s += "Same objective: initial loss \(String(format: "%.6f", b)) (ours) vs \(String(format: "%.6f", a)) (PyTorch), relative difference \(String(format: "%.1e", abs(a - b) / max(abs(b), 1e-30))).\n"
         }
         return s
     }
+}
+
+/// CPU seconds (user + system) this process has used so far, all its threads.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 private func loadAverage() -> String {
