@@ -13,12 +13,20 @@ import CircuitFitCore
 ///   `starting_time` and its `rate` attribute.
 public enum NWBReader {
     /// Units, trials and the named behavioural series of the NWB file at `url`.
-    public static func read(_ url: URL, behavior names: [String] = []) throws -> Recording {
+    /// With `perturbation`, also its OptogeneticSeries and units-table column.
+    public static func read(_ url: URL, behavior names: [String] = [], perturbation: PerturbationImportOptions? = nil) throws -> Recording {
         let file = try HDF5File(url: url)
         let units = try readUnits(file)
         let trials = try readTrials(file)
         let behavior = try names.map { try readTimeSeries(named: $0, in: file) }
-        return Recording(source: url.path, format: .nwb, layout: "NWB units table, intervals/trials, TimeSeries", units: units, trials: trials, behavior: behavior)
+        var recording = Recording(source: url.path, format: .nwb, layout: "NWB units table, intervals/trials, TimeSeries", units: units, trials: trials, behavior: behavior)
+        if let perturbation, !perturbation.optogeneticSeries.isEmpty {
+            recording.optogenetic = try readOptogeneticSeries(named: perturbation.optogeneticSeries, in: file)
+        }
+        if let perturbation, !perturbation.perturbedUnitsColumn.isEmpty {
+            recording.perturbedUnitsColumn = try readUnitsColumn(perturbation.perturbedUnitsColumn, in: file, units: units.count)
+        }
+        return recording
     }
 
     // MARK: Units

@@ -31,6 +31,11 @@ public struct Recording: Sendable {
     public var trials: TrialTable
     /// The behavioural signals asked for, in the order asked.
     public var behavior: [BehaviorSignal]
+    /// The OptogeneticSeries asked for (`PerturbationImportOptions.optogeneticSeries`, NWB).
+    public var optogenetic: OptogeneticRecord? = nil
+    /// The values of the units-table column `PerturbationImportOptions.perturbedUnitsColumn`,
+    /// one per unit (NWB).
+    public var perturbedUnitsColumn: [Double]? = nil
 
     public init(
         source: String, format: Format, layout: String = "", units: [SpikeTrain], trialSpikes: [[[Double]]]?,

@@ -43,6 +43,9 @@ enum RecordingArchive {
         /// The signals: one series on the session clock (`session`), or one per trial (`perTrial`,
         /// nil for a trial without it), as indices into `behavior`.
         var signals: [Signal]
+        /// The OptogeneticSeries (an index into `behavior`) and its site, when read.
+        var optogeneticSeries: Int?
+        var optogeneticSite: String?
         struct Signal: Codable {
             var name: String
             var location: String
@@ -99,10 +102,13 @@ enum RecordingArchive {
             }
             signals.append(entry)
         }
+        if let unitColumn = recording.perturbedUnitsColumn { arrays.set("perturbed_units_column", NPYArray(unitColumn)) }
+        let optogeneticIndex = recording.optogenetic.map { add($0.series) }
         let manifest = Manifest(
             source: recording.source, format: recording.format.rawValue, layout: recording.layout,
             trialSpikeUnits: recording.trialSpikes.map { $0.first?.count ?? 0 }, trialsLocation: recording.trials.location,
-            trialCount: recording.trials.count, columns: columns, behavior: series, signals: signals)
+            trialCount: recording.trials.count, columns: columns, behavior: series, signals: signals,
+            optogeneticSeries: optogeneticIndex, optogeneticSite: recording.optogenetic?.site)
         // scratch files of a private temporary folder, read back at once: no fsync, no rename
         do {
             try arrays.encoded().write(to: folder.appendingPathComponent(arraysFile))
@@ -174,6 +180,9 @@ enum RecordingArchive {
                 }
             }
         }
-        return Recording(source: manifest.source, format: format, layout: manifest.layout, units: units, trialSpikes: trialSpikes, trials: trials, behavior: behavior)
+        var recording = Recording(source: manifest.source, format: format, layout: manifest.layout, units: units, trialSpikes: trialSpikes, trials: trials, behavior: behavior)
+        if let j = manifest.optogeneticSeries { recording.optogenetic = OptogeneticRecord(series: try item(j), site: manifest.optogeneticSite ?? "") }
+        if arrays["perturbed_units_column"] != nil { recording.perturbedUnitsColumn = try arrays.vector("perturbed_units_column", count: units.count) }
+        return recording
     }
 }
