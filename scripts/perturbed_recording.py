@@ -22,7 +22,7 @@ Files written in DIR:
   (the window in s on the session clock, NaN for controls); TimeSeries processing/behavior/EMG.
 - session_opto.nwb: the control trials and set 0's trials only, no perturbation columns; an
   OptogeneticSeries /stimulus/presentation/laser (5 mW while set 0's window is on, 0 elsewhere, at
-  1 kHz) with its OptogeneticStimulusSite, and a units column opto_tagged (1 for set 0's neurons).
+  1 kHz) with its OptogeneticStimulusSite, and a boolean units column opto_tagged (set 0's neurons).
 - session_flat.npz, session_flat.mat (MAT v5), session_trials.mat (MAT v5 struct array `trials`,
   trials(k).spikes{u}): the same session in the flat and struct layouts; perturbed_units is "none"
   for a control trial in the MAT files. No behaviour in the MAT files.
@@ -147,10 +147,10 @@ def main():
             nwb.add_trial_column(name=name, description=name)
         for i in rows:
             nwb.add_trial(**{k: (cols[k][i] if not isinstance(cols[k], list) else cols[k][i]) for k in ["start_time", "stop_time"] + names})
-        nwb.add_unit_column(name="opto_tagged", description="1 = the light acts on this unit (set 0's neurons)")
+        nwb.add_unit_column(name="opto_tagged", description="True = the light acts on this unit (set 0's neurons)")
         for j, n in enumerate(neurons):
             tagged = int(n) in [int(x) for x in table[0] if x >= 0]
-            nwb.add_unit(spike_times=trains[j], id=int(n), opto_tagged=1 if tagged else 0)
+            nwb.add_unit(spike_times=trains[j], id=int(n), opto_tagged=tagged)   # a bool: an HDF5 enum
         module = nwb.create_processing_module("behavior", "behaviour")
         module.add(TimeSeries(name="EMG", data=emg, unit="a.u.", starting_time=dt / 2, rate=1 / dt, description="targets"))
         if opto:

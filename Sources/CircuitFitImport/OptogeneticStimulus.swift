@@ -112,7 +112,8 @@ extension NWBReader {
         return found
     }
 
-    /// The values of the units-table column `name`, one per unit (numbers; e.g. 0/1 opto-tagged).
+    /// The values of the units-table column `name`, one per unit (numbers, or booleans as pynwb
+    /// writes them: an HDF5 enumeration read as 0/1; e.g. opto-tagged).
     static func readUnitsColumn(_ name: String, in file: HDF5File, units: Int) throws -> [Double] {
         let path = file.url.path, column = "/units/\(name)"
         guard file.kind(of: column) == .dataset else {
@@ -120,7 +121,7 @@ extension NWBReader {
             throw CircuitFitError("\(path): the units table has no column '\(name)' (--perturbed-units-column); it has: \(members.joined(separator: ", "))")
         }
         let values: HDF5File.Values<Double>
-        do { values = try file.readDoubles(column) } catch let error as CircuitFitError {
+        do { values = try file.readDoublesOrEnumeration(column) } catch let error as CircuitFitError {
             throw CircuitFitError("\(error.message) (--perturbed-units-column needs numbers, e.g. 1 for the units the light acts on and 0 elsewhere)")
         }
         guard values.shape == [units] else {

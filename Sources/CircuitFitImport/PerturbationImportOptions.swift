@@ -40,8 +40,9 @@ public struct PerturbationImportOptions: Codable, Equatable, Sendable {
     /// NWB: an OptogeneticSeries (its name, a path, or "auto" = the file's only one) whose
     /// nonzero samples give each trial's window; its trials without stimulus are controls.
     public var optogeneticSeries: String = ""
-    /// NWB with `optogeneticSeries`: a numeric units-table column; units where it is nonzero are
-    /// the ones every stimulated trial perturbs (e.g. opto-tagged units). Alternative: `column`.
+    /// NWB with `optogeneticSeries`: a units-table column (numbers or booleans); the units where
+    /// it is nonzero are the ones every stimulated trial perturbs (e.g. opto-tagged units).
+    /// Alternative: `column`.
     public var perturbedUnitsColumn: String = ""
 
     public init() {}

@@ -37,6 +37,8 @@ enum RecordingArchive {
         var trialSpikeUnits: Int?
         var trialsLocation: String
         var trialCount: Int
+        /// The trials table's ids (nil in archives that predate them: row numbers).
+        var trialIDs: [Int]?
         var columns: [Column]
         /// Every behaviour series, numbered as in the arrays.
         var behavior: [Series]
@@ -107,7 +109,7 @@ enum RecordingArchive {
         let manifest = Manifest(
             source: recording.source, format: recording.format.rawValue, layout: recording.layout,
             trialSpikeUnits: recording.trialSpikes.map { $0.first?.count ?? 0 }, trialsLocation: recording.trials.location,
-            trialCount: recording.trials.count, columns: columns, behavior: series, signals: signals,
+            trialCount: recording.trials.count, trialIDs: recording.trials.ids, columns: columns, behavior: series, signals: signals,
             optogeneticSeries: optogeneticIndex, optogeneticSite: recording.optogenetic?.site)
         // scratch files of a private temporary folder, read back at once: no fsync, no rename
         do {
@@ -139,7 +141,10 @@ enum RecordingArchive {
             units.append(SpikeTrain(id: id, timesS: Array(times[begin..<end])))
             begin = end
         }
-        var trials = TrialTable(location: manifest.trialsLocation, count: manifest.trialCount)
+        if let ids = manifest.trialIDs, ids.count != manifest.trialCount {
+            throw CircuitFitError("\(manifestFile): \(ids.count) trial ids for \(manifest.trialCount) trials")
+        }
+        var trials = TrialTable(location: manifest.trialsLocation, count: manifest.trialCount, ids: manifest.trialIDs)
         for (index, column) in manifest.columns.enumerated() {
             switch column.kind {
             case "numbers": trials.set(column.name, .numbers(try arrays.vector("column_\(index)", count: manifest.trialCount)))

@@ -25,6 +25,13 @@ struct ImportCommand: ParsableCommand {
             array of trials (`trials(k).spikes{u}`, `trials(k).target = '45deg'`, event and \
             behaviour fields). Condition labels may be numbers or text in every format.
 
+            Perturbation trials (optogenetic silencing or stimulation): --perturbation-column \
+            names the trials column of each trial's perturbed units ("3;7;12"; empty or 'none' = \
+            a control trial), with the kind, window and stimulus size from options or columns, or \
+            NWB's OptogeneticSeries gives the windows (--optogenetic-series). Control trials give \
+            `recorded` as without them; each perturbation set's PSTHs go to \
+            `perturbed_recorded` [P,C,T,M] (docs/files.md, Perturbation trials of a recording).
+
             Examples:
               circuitfit import session.nwb --out session.npz \\
                 --condition-column target --align-to go_cue_time \\
@@ -34,6 +41,10 @@ struct ImportCommand: ParsableCommand {
               circuitfit import trials.mat --out session.npz \\
                 --trials-variable trials --spikes-field spikes \\
                 --condition-column condition --behavior emg
+              circuitfit import session.nwb --out opto.npz \\
+                --condition-column target --window-ms -200,600 \\
+                --perturbation-column perturbed_units \\
+                --perturbation-window-ms 0,300 --held-out-sets 1
               circuitfit train session.npz --out fit --record 20
             """)
 
@@ -99,7 +110,7 @@ struct ImportCommand: ParsableCommand {
     var heldOutSets: Int?
     @Option(help: "NWB: the OptogeneticSeries (name, path, or 'auto' = the file's only one) whose nonzero samples give each trial's perturbation window; trials without light are controls. Power (W) is recorded, not converted to Hz.")
     var optogeneticSeries: String?
-    @Option(help: "NWB with --optogenetic-series: a numeric units-table column, nonzero for the units the light acts on (e.g. opto_tagged); alternatively --perturbation-column.")
+    @Option(help: "NWB with --optogenetic-series: a units-table column of numbers or booleans, nonzero for the units the light acts on (e.g. opto_tagged); alternatively --perturbation-column.")
     var perturbedUnitsColumn: String?
     @Flag(help: "Allow windows that reach outside their trial's start_time…stop_time (spikes and behaviour there are used as recorded).")
     var allowOutsideTrials = false

@@ -113,6 +113,98 @@ final class ImportPerturbationTests: XCTestCase {
         XCTAssertEqual(record.largestWindowShiftMs, 9, accuracy: 1e-6, "291 ms moves to 300")
     }
 
+    /// The hand-made recording with an OptogeneticSeries at 1 kHz instead of the text column:
+    /// light in trials 0, 3, 8 and 9 (set A's) from 100 ms after go — trial 0 lit to 300 ms, the
+    /// others a pulse train of three 50 ms pulses ending at 290 ms, 300 ms, 300 ms; one pulse between
+    /// trials — and a units column marking units 10 and 20.
+    static func optogeneticRecording() -> Recording {
+        var recording = Self.recording()
+        let samples = 2 * design.count * 1000
+        var power = [Double](repeating: 0, count: samples)
+        for trial in [0, 3, 8, 9] {
+            let go = 2000 * trial + 500
+            if trial == 0 {
+                for i in (go + 100)..<(go + 300) { power[i] = 0.004 }
+            } else {
+                let end = trial == 3 ? 290 : 300
+                for start in [100, 175, end - 50] { for i in (go + start)..<(go + start + 50) { power[i] = 0.002 } }
+            }
+        }
+        for i in 1700..<1800 { power[i] = 0.001 }      // between trials 0 and 1 (trial 0 stops at 1.5 s)
+        let series = BehaviorSeries(name: "laser", location: "/stimulus/presentation/laser", sampleCount: samples, channels: 1,
+                                    values: power, times: .regular(startS: 0, rateHz: 1000), unit: "watts")
+        recording.optogenetic = OptogeneticRecord(series: series, site: "location M1")
+        recording.perturbedUnitsColumn = [1, 1, 0]
+        return recording
+    }
+
+    /// Windows from the light: a pulse train is one window from its first onset to its last
+    /// offset, trials without light are controls, the marked units are the set's, and the power
+    /// is recorded, not turned into Hz.
+    func testWindowsFromAnOptogeneticSeries() throws {
+        var options = Self.options { $0.column = ""; $0.windowMs = []; $0.optogeneticSeries = "laser"; $0.perturbedUnitsColumn = "tagged" }
+        let (dataset, provenance) = try RecordingImporter.dataset(from: Self.optogeneticRecording(), options: options)
+        let sets = try XCTUnwrap(dataset.perturbations).sets
+        XCTAssertEqual(sets.map(\.neurons), [[0, 1]])
+        XCTAssertEqual(sets.map(\.window), [15..<25], "100…290 ms and 100…300 ms both cover bins 15..<25")
+        let record = try XCTUnwrap(provenance.perturbations)
+        XCTAssertEqual(record.controlTrials, 8, "trials 4, 5, 10, 11 (units 30 in the text column) are controls here")
+        XCTAssertEqual(record.sets[0].trialsPerCondition, [2, 2])
+        XCTAssertEqual(record.stimulusIntervals, 1 + 9 + 1)
+        XCTAssertEqual(record.intervalsOutsideTrials, 1)
+        XCTAssertEqual(record.sets[0].powerW.count, 2)
+        XCTAssertEqual(record.sets[0].powerW[0], 0.002, accuracy: 1e-12, "a trial's mean power while lit, W")
+        XCTAssertEqual(record.sets[0].powerW[1], 0.004, accuracy: 1e-12)
+        XCTAssertEqual(record.largestWindowShiftMs, 10, accuracy: 1e-6)
+        XCTAssertEqual(sets[0].amplitudeHz, 0)
+        // per-trial units from the text column with the light's windows: trials 4, 5, 10, 11 name
+        // unit 30 but are dark
+        options.perturbation!.perturbedUnitsColumn = ""; options.perturbation!.column = "perturbed"
+        XCTAssert(importErrorMessage { _ = try RecordingImporter.dataset(from: Self.optogeneticRecording(), options: options) }
+            .contains("test.nwb: trial id 4: trials column 'perturbed' names perturbed units but the OptogeneticSeries has no stimulus in the trial"))
+        var dark = Self.optogeneticRecording()
+        dark.perturbedUnitsColumn = [0, .nan, 0]
+        options.perturbation!.perturbedUnitsColumn = "tagged"; options.perturbation!.column = ""
+        XCTAssert(importErrorMessage { _ = try RecordingImporter.dataset(from: dark, options: options) }.contains("units-table column 'tagged' marks no unit"))
+    }
+
+    /// What an HDF5 child process hands back (`RecordingArchive`) is the recording read: trial ids,
+    /// the OptogeneticSeries and the units column included, so the import is the same.
+    func testRecordingArchiveKeepsTrialIDsAndTheOptogeneticSeries() throws {
+        var recording = Self.optogeneticRecording()
+        recording.trials.ids = (0..<12).map { 100 + 3 * $0 }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("circuitfit-archive-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try RecordingArchive.write(recording, to: folder)
+        let back = try RecordingArchive.read(from: folder)
+        XCTAssertEqual(back.trials.ids, recording.trials.ids)
+        XCTAssertEqual(back.optogenetic, recording.optogenetic)
+        XCTAssertEqual(back.perturbedUnitsColumn, recording.perturbedUnitsColumn)
+        let options = Self.options { $0.column = ""; $0.windowMs = []; $0.optogeneticSeries = "laser"; $0.perturbedUnitsColumn = "tagged" }
+        let a = try RecordingImporter.dataset(from: recording, options: options), b = try RecordingImporter.dataset(from: back, options: options)
+        XCTAssertEqual(a.dataset.perturbations, b.dataset.perturbations)
+        XCTAssertEqual(a.provenance, b.provenance)
+    }
+
+    /// A perturbed unit that --min-reliability would leave out is refused: unit 30 fires in bin 14
+    /// in a condition's first control trial and in bin 22 in its second, so its halves disagree.
+    func testAPerturbedUnitLeftOutByReliabilityIsRefused() throws {
+        var recording = Self.recording()
+        let second: Set<Int> = [6, 7]   // the second control trial of each condition
+        recording.units[2].timesS = (0..<12).map { (k: Int) -> Double in
+            let bin: Double = second.contains(k) ? 22 : 14
+            return 2 * Double(k) + 0.5 + (bin * 20 - 190) / 1000
+        }
+        var options = Self.options()
+        options.minReliability = 0.5
+        let text = importErrorMessage { _ = try RecordingImporter.dataset(from: recording, options: options) }
+        XCTAssert(text.hasPrefix("test.nwb: unit id 30 of perturbation set 1 was left out by --min-reliability 0.5 (reliability -0.")
+                  && text.hasSuffix("a perturbed unit must stay in the dataset: lower --min-reliability"), text)
+        options.minReliability = 0      // kept: the same recording imports
+        XCTAssertEqual(try RecordingImporter.dataset(from: recording, options: options).dataset.perturbations?.sets.count, 2)
+    }
+
     /// A recording without perturbation options imports as before: every trial is a control.
     func testWithoutOptionsEveryTrialIsAControl() throws {
         var options = Self.options()
