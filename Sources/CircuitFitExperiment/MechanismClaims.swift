@@ -33,7 +33,7 @@ public func judgeMechanismClaims(
         }
         let audited = armAll.contains { $0.audit != nil }
         let missing: String? = !auditOn ? "the mechanism audit is off for this experiment (--no-audit)"
-            : !audited ? "no result row carries audit numbers (the dataset has no ground-truth circuit, or every audit failed: see the fits' audit-error.txt)"
+            : !audited ? "no result row carries audit numbers: the fits have not been audited yet (`circuitfit experiment DIR --resume` audits their saved networks without retraining), the dataset has no ground-truth circuit, or every audit failed (see the fits' audit-error.txt)"
             : lambdaStar == nil ? "no λ > 0 in the experiment"
             : ms.isEmpty ? "no M > 0 in the experiment" : nil
         let statements = [("m1", MechanismStatement.perturbation(mRef ?? 10)), ("m2", MechanismStatement.spurious),

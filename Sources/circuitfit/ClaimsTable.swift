@@ -25,7 +25,8 @@ enum ClaimsTable {
                 let value = condition.value.map { " (\(condition.wilcoxon != nil ? "Δ median " : "")\(fmtNumber($0)), n = \(condition.n)\(p))" } ?? ""
                 out += "      \(condition.state.mark) \(condition.name): \(condition.reason)\(value)\n"
             }
-            if c.fitsNotConverged > 0 { out += "      \(c.fitsNotConverged) fit(s) that did not converge left out\n" }
+            // An undecided claim without conditions already says it in its reason.
+            if c.fitsNotConverged > 0 && !c.conditions.isEmpty { out += "      \(c.fitsNotConverged) fit(s) that did not converge left out\n" }
             if !c.numbers.isEmpty { out += "      \(c.numbers)\n" }
         }
         return out
