@@ -126,7 +126,7 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
     /// How `import` read a recording's perturbation trials, and the sets it found.
     public struct PerturbationRecord: Codable, Equatable, Sendable {
         /// One perturbation set, in dataset order (`perturbation_*` arrays).
-        public struct Set: Codable, Equatable, Sendable {
+        public struct SetRecord: Codable, Equatable, Sendable {
             /// The perturbed units' ids, and their columns of `recorded` (`perturbation_neurons`).
             public var unitIDs: [Int]
             public var neurons: [Int]
@@ -158,7 +158,7 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
         /// OptogeneticSeries: its stimulus intervals, and those beginning in no trial.
         public var stimulusIntervals: Int?
         public var intervalsOutsideTrials: Int?
-        public var sets: [Set]
+        public var sets: [SetRecord]
     }
 }
 

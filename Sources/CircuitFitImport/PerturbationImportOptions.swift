@@ -68,7 +68,7 @@ public struct PerturbationImportOptions: Codable, Equatable, Sendable {
                      "the window needs START,END ms from the alignment event with END > START, got \(windowMs)")
             try need(startColumn.isEmpty, "give the window either as --perturbation-window-ms or as start/stop columns, not both")
         }
-        try need(optogeneticSeries.isEmpty == false || !windowMs.isEmpty || !startColumn.isEmpty,
+        try need(!optogeneticSeries.isEmpty || !windowMs.isEmpty || !startColumn.isEmpty,
                  "no window: give --perturbation-window-ms START,END (ms from the alignment event) or --perturbation-start-column/--perturbation-stop-column")
         try need(stimulusHz.isFinite, "stimulusHz must be finite, got \(stimulusHz)")
         try need(heldOutSets >= 0, "heldOutSets must be ≥ 0, got \(heldOutSets)")

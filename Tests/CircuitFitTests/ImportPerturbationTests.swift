@@ -85,6 +85,12 @@ final class ImportPerturbationTests: XCTestCase {
         indices.trials.set("perturbed", .strings(Self.design.map { $0.units.replacingOccurrences(of: "10", with: "0").replacingOccurrences(of: "20", with: "1").replacingOccurrences(of: "30", with: "2") }))
         let byIndex = try RecordingImporter.dataset(from: indices, options: Self.options { $0.units = .indices; $0.heldOutSets = 1 }).dataset
         XCTAssertEqual(byIndex.perturbations, table)
+        // a numeric column names one unit per trial; NaN is a control trial
+        var numeric = Self.recording()
+        numeric.trials.set("perturbed", .numbers(Self.design.map { $0.units == "30" ? 30 : .nan }))
+        let one = try XCTUnwrap(RecordingImporter.dataset(from: numeric, options: Self.options()).dataset.perturbations)
+        XCTAssertEqual(one.sets.map(\.neurons), [[2]])
+        XCTAssertEqual(try XCTUnwrap(one.recorded).data, Array(perturbed.data[(2 * 30 * 3)...]), "set B's PSTHs as before")
     }
 
     /// Kind, window and amplitude from columns: the window moves to the nearest bin edges and is
