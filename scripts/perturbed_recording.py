@@ -18,14 +18,16 @@ perturbed_targets) at the bin centres, sampled at 1/dt from dt/2, 0 elsewhere.
 
 Files written in DIR:
 - session.nwb: trials columns go_cue_time, condition, perturbed_units (text "3;7;12", "" for a
-  control trial), perturbation_kind ("silence"/"stimulate", "" for controls), opto_start/opto_stop
-  (the window in s on the session clock, NaN for controls); TimeSeries processing/behavior/EMG.
+  control trial), perturbed_list (the same ids as a ragged column, index=True; [] for a control),
+  perturbation_kind ("silence"/"stimulate", "" for controls), opto_start/opto_stop (the window in
+  s on the session clock, NaN for controls); TimeSeries processing/behavior/EMG.
 - session_opto.nwb: the control trials and set 0's trials only, no perturbation columns; an
   OptogeneticSeries /stimulus/presentation/laser (5 mW while set 0's window is on, 0 elsewhere, at
   1 kHz) with its OptogeneticStimulusSite, and a boolean units column opto_tagged (set 0's neurons).
 - session_flat.npz, session_flat.mat (MAT v5), session_trials.mat (MAT v5 struct array `trials`,
   trials(k).spikes{u}): the same session in the flat and struct layouts; perturbed_units is "none"
-  for a control trial in the MAT files. No behaviour in the MAT files.
+  for a control trial in the MAT files, and the MAT files also hold perturbed_list (a cell of
+  numeric vectors, [] for a control; a vector field of the struct). No behaviour in the MAT files.
 - expected.npz: what NumPy computes from the written spikes (np.histogram per trial, counts / dt,
   averaged over the trials): recorded [C, T, M] (controls), perturbed [P, C, T, M] (set order),
   perturbed_opto [1, C, T, M] (set 0), unit_ids [M], set_columns [P, k] (each set's neurons as
@@ -127,6 +129,7 @@ def main():
              unit_ids=neurons.astype(np.int64), set_columns=set_columns, trial_ids_perturbed=ids_perturbed)
 
     label = lambda tr: "" if tr["s"] < 0 else ";".join(str(int(n)) for n in table[tr["s"]] if n >= 0)
+    unit_list = lambda tr: [] if tr["s"] < 0 else [int(n) for n in table[tr["s"]] if n >= 0]
     win_s = lambda tr, e: (tr["go"] + windows[tr["s"], e] - go_index) * dt
     cols = dict(
         start_time=np.array([t["start"] * dt for t in trials]), stop_time=np.array([t["stop"] * dt for t in trials]),
@@ -145,8 +148,11 @@ def main():
         names = ["go_cue_time", "condition"] + ([] if opto else ["perturbed_units", "perturbation_kind", "opto_start", "opto_stop"])
         for name in names:
             nwb.add_trial_column(name=name, description=name)
+        if not opto:
+            nwb.add_trial_column(name="perturbed_list", description="perturbed unit ids ([] = control)", index=True)
         for i in rows:
-            nwb.add_trial(**{k: (cols[k][i] if not isinstance(cols[k], list) else cols[k][i]) for k in ["start_time", "stop_time"] + names})
+            extra = {} if opto else {"perturbed_list": unit_list(trials[i])}
+            nwb.add_trial(**{k: cols[k][i] for k in ["start_time", "stop_time"] + names}, **extra)
         nwb.add_unit_column(name="opto_tagged", description="True = the light acts on this unit (set 0's neurons)")
         for j, n in enumerate(neurons):
             tagged = int(n) in [int(x) for x in table[0] if x >= 0]
@@ -185,21 +191,24 @@ def main():
     for j, s in enumerate(trains):
         cell[0, j] = s.reshape(-1, 1)
     text = np.empty((1, len(trials)), dtype=object)
+    lists = np.empty((1, len(trials)), dtype=object)
     for i, u in enumerate(mat_units):
         text[0, i] = u
+        lists[0, i] = np.array([unit_list(trials[i])], dtype=np.float64).reshape(1, -1) if unit_list(trials[i]) else np.zeros((0, 0))
     scipy.io.savemat(out("session_flat.mat"), {
         "spike_times": cell, "unit_ids": neurons.astype(np.float64),
         "trials_start_time": cols["start_time"], "trials_stop_time": cols["stop_time"],
         "trials_go_cue_time": cols["go_cue_time"], "trials_condition": cols["condition"], "trials_perturbed_units": text,
+        "trials_perturbed_list": lists,
     }, format="5", do_compression=True, oned_as="column")
     dtype = [("spikes", object), ("start_time", object), ("stop_time", object), ("go_cue_time", object),
-             ("condition", object), ("perturbed_units", object)]
+             ("condition", object), ("perturbed_units", object), ("perturbed_list", object)]
     s = np.zeros((1, len(trials)), dtype=dtype)
     for k, tr in enumerate(trials):
         c = np.empty((1, M), dtype=object)
         for j, train in enumerate(trains):
             c[0, j] = train[(train >= tr["start"] * dt) & (train <= tr["stop"] * dt)].reshape(-1, 1)
-        s[0, k] = (c, cols["start_time"][k], cols["stop_time"][k], cols["go_cue_time"][k], cols["condition"][k], mat_units[k])
+        s[0, k] = (c, cols["start_time"][k], cols["stop_time"][k], cols["go_cue_time"][k], cols["condition"][k], mat_units[k], lists[0, k])
     scipy.io.savemat(out("session_trials.mat"), {"trials": s, "unit_ids": neurons.astype(np.float64)},
                      format="5", do_compression=True, oned_as="column")
     print(json.dumps({"units": M, "trials": len(trials), "sets": P, "spikes": int(sum(len(t) for t in trains))}))

@@ -17,8 +17,8 @@ public struct PerturbationImportOptions: Codable, Equatable, Sendable {
     }
 
     /// Trials column with each trial's perturbed units: text "3;7;12" (also "," or spaces as
-    /// separators, brackets allowed) or a number (one unit); empty, "none", "control" or NaN for a
-    /// control trial.
+    /// separators, brackets allowed), a number (one unit) or a list (a ragged NWB column, a MAT
+    /// cell of vectors or vector field); empty, "none", "control", [] or NaN for a control trial.
     public var column: String = ""
     public var units: UnitReference = .ids
     /// The kind of every perturbation, or, when `kindColumn` names a trials column of text

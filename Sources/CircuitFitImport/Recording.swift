@@ -124,6 +124,9 @@ public struct SpikeTrain: Sendable, Equatable {
 public enum TrialColumn: Sendable, Equatable {
     case numbers([Double])
     case strings([String])
+    /// A ragged numeric column (NWB's VectorIndex, e.g. `add_trial_column(..., index=True)`): a
+    /// list of numbers per trial, read only where lists are meant (the perturbed units).
+    case lists([[Double]])
     /// A column the importer cannot use (ragged, 2-D, references…), with the reason.
     case unsupported(String)
 }
@@ -171,6 +174,7 @@ public struct TrialTable: Sendable {
         switch try column(name, in: file) {
         case .numbers(let values): return values
         case .strings: throw CircuitFitError("\(file): trials column '\(name)' (\(location)) holds strings, expected numbers (\(purpose))")
+        case .lists: throw CircuitFitError("\(file): trials column '\(name)' (\(location)) holds a list per trial (ragged), expected one number per trial (\(purpose))")
         case .unsupported(let reason): throw CircuitFitError("\(file): trials column '\(name)' cannot be used: \(reason)")
         }
     }

@@ -73,6 +73,11 @@ enum RecordingArchive {
                 columns.append(.init(name: name, kind: "numbers"))
             case .strings(let values)?:
                 columns.append(.init(name: name, kind: "strings", strings: values))
+            case .lists(let lists)?:
+                arrays.set("column_\(index)", NPYArray(lists.flatMap { $0 }))
+                var end = 0
+                arrays.set("column_\(index)_ends", NPYArray(lists.map { end += $0.count; return end }))
+                columns.append(.init(name: name, kind: "lists"))
             case .unsupported(let reason)?:
                 columns.append(.init(name: name, kind: "unsupported", reason: reason))
             case nil:
@@ -149,6 +154,15 @@ enum RecordingArchive {
             switch column.kind {
             case "numbers": trials.set(column.name, .numbers(try arrays.vector("column_\(index)", count: manifest.trialCount)))
             case "strings": trials.set(column.name, .strings(column.strings ?? []))
+            case "lists":
+                let values = try arrays.vector("column_\(index)")
+                let ends = try arrays.intVector("column_\(index)_ends", count: manifest.trialCount)
+                var begin = 0
+                trials.set(column.name, .lists(try ends.map { end in
+                    guard end >= begin, end <= values.count else { throw CircuitFitError("\(arraysFile): column_\(index)_ends is not rising") }
+                    defer { begin = end }
+                    return Array(values[begin..<end])
+                }))
             default: trials.set(column.name, .unsupported(column.reason ?? "unsupported"))
             }
         }

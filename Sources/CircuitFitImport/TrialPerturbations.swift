@@ -145,7 +145,7 @@ struct TrialPerturbations {
     static func textColumn(_ table: TrialTable, _ name: String, file: String, purpose: String) throws -> [String] {
         switch try table.column(name, in: file) {
         case .strings(let values): return values
-        case .numbers: throw CircuitFitError("\(file): trials column '\(name)' (\(table.location)) holds numbers, expected text (\(purpose))")
+        case .numbers, .lists: throw CircuitFitError("\(file): trials column '\(name)' (\(table.location)) holds numbers, expected text (\(purpose))")
         case .unsupported(let reason): throw CircuitFitError("\(file): trials column '\(name)' cannot be used: \(reason)")
         }
     }
@@ -196,6 +196,8 @@ struct UnitsOfTrials {
         case .numbers(let values):
             if values[trial].isNaN { return [] }
             tokens = [values[trial].rounded() == values[trial] && abs(values[trial]) < 1e15 ? String(Int64(values[trial])) : "\(values[trial])"]
+        case .lists(let values):
+            tokens = values[trial].filter { !$0.isNaN }.map { $0.rounded() == $0 && abs($0) < 1e15 ? String(Int64($0)) : "\($0)" }
         case .strings(let values):
             let text = values[trial].trimmingCharacters(in: .whitespaces)
             if ["", "none", "control", "nan", "[]"].contains(text.lowercased()) { return [] }

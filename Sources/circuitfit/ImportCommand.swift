@@ -88,7 +88,7 @@ struct ImportCommand: ParsableCommand {
     var spikesField: String?
     @Option(parsing: .unconditional, help: "Leave out neurons whose split-half reliability is below this, in [0, 1] (default 0: keep all; below 0.5 they are flagged).")
     var minReliability: Double?
-    @Option(help: "Trials column with each trial's perturbed units: text \"3;7;12\" or one number; empty, 'none' or NaN = a control trial. Perturbation trials are kept apart from the controls (docs/recordings.md, Perturbation trials). Default: none (every trial is a control).")
+    @Option(help: "Trials column with each trial's perturbed units: text \"3;7;12\", one number, or a list (an NWB ragged column, a MAT cell of vectors); empty, 'none', [] or NaN = a control trial. Perturbation trials are kept apart from the controls (docs/recordings.md, Perturbation trials). Default: none (every trial is a control).")
     var perturbationColumn: String?
     @Option(help: "How --perturbation-column names units: ids (the units table's ids, the dataset's neuron_ids) or indices (positions from 0). Default ids.")
     var perturbationUnits: PerturbationImportOptions.UnitReference?

@@ -8,7 +8,8 @@ import XCTest
 /// (docs/recordings.md § Perturbation trials): `generate --perturbation-sets 3 --held-out-sets 1`
 /// on a 40-neuron circuit; `scripts/perturbed_recording.py` writes Poisson trials of 10 of its
 /// neurons (every perturbed one among them) — 6 control trials per condition and 4 per (set,
-/// condition) — as NWB (a text column of unit ids, kind and window columns), NWB with an
+/// condition) — as NWB (a text column of unit ids, the same as a ragged column, kind and window
+/// columns), NWB with an
 /// OptogeneticSeries (set 0 only, an opto_tagged units column), flat NPZ, flat MAT v5 and a MAT
 /// struct array, plus what NumPy computes from the written spikes. Each import must give NumPy's
 /// control and perturbed PSTHs, generate's table (neurons as columns of `recorded`, window, kind,
@@ -69,8 +70,10 @@ final class ImportPerturbationRoundTripTests: CLITestCase {
             ("session_flat.mat", fixed, false),
             ("session_trials.mat", fixed, false),
         ]
+        var imported: [String: ReachDataset] = [:]
         for (name, arguments, emg) in cases {
             let dataset = try importing([rec + "/" + name, "--out", path(name + ".npz")] + arguments)
+            imported[name] = dataset
             let table = try XCTUnwrap(dataset.perturbations, name)
             XCTAssertEqual(dataset.neuronIDs, unitIDs, name)
             XCTAssertLessThan(maxDifference(try XCTUnwrap(dataset.recorded).data, recordedPSTH), 1e-9, "\(name): control PSTHs = NumPy's")
@@ -88,6 +91,14 @@ final class ImportPerturbationRoundTripTests: CLITestCase {
                 XCTAssertLessThan(maxDifference(table.targets.data, generated.targets.data), 1e-9, "\(name): perturbed EMG = generate's perturbed targets")
                 XCTAssertLessThan(maxDifference(dataset.targets.data, truth.targets.data), 1e-9, name)
             }
+        }
+
+        // the units as lists: NWB's ragged column (index=True), a MAT cell of vectors, a struct's vector field
+        for name in ["session.nwb", "session_flat.mat", "session_trials.mat"] {
+            let lists = try importing([rec + "/" + name, "--out", path(name + ".lists.npz"), "--perturbation-column", "perturbed_list",
+                                       "--perturbation-window-ms", "100,300", "--held-out-sets", "1"])
+            XCTAssertEqual(lists.perturbations?.sets, imported[name]?.perturbations?.sets, "\(name): lists name the same sets")
+            XCTAssertEqual(lists.perturbations?.recorded, imported[name]?.perturbations?.recorded, name)
         }
 
         // NWB OptogeneticSeries: the window from the light, the units from the units table

@@ -175,16 +175,19 @@ final class ImportPerturbationTests: XCTestCase {
     }
 
     /// What an HDF5 child process hands back (`RecordingArchive`) is the recording read: trial ids,
-    /// the OptogeneticSeries and the units column included, so the import is the same.
+    /// ragged columns, the OptogeneticSeries and the units column included, so the import is the same.
     func testRecordingArchiveKeepsTrialIDsAndTheOptogeneticSeries() throws {
         var recording = Self.optogeneticRecording()
         recording.trials.ids = (0..<12).map { 100 + 3 * $0 }
+        let lists: [[Double]] = (0..<12).map { $0 % 3 == 0 ? [] : Array(repeating: Double($0), count: $0 % 3) }
+        recording.trials.set("listed", .lists(lists))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("circuitfit-archive-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try RecordingArchive.write(recording, to: folder)
         let back = try RecordingArchive.read(from: folder)
         XCTAssertEqual(back.trials.ids, recording.trials.ids)
+        XCTAssertEqual(back.trials.storedColumn("listed"), .lists(lists), "a ragged column, empty lists included")
         XCTAssertEqual(back.optogenetic, recording.optogenetic)
         XCTAssertEqual(back.perturbedUnitsColumn, recording.perturbedUnitsColumn)
         let options = Self.options { $0.column = ""; $0.windowMs = []; $0.optogeneticSeries = "laser"; $0.perturbedUnitsColumn = "tagged" }
