@@ -122,6 +122,9 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
     /// JSON). With them, `trialsUsed` counts control and perturbation trials, and
     /// `trialsPerCondition` / the reliability count control trials only.
     public var perturbations: PerturbationRecord? = nil
+    /// OptogeneticSeries the file has but no option asked for (nil when none; absent from JSON):
+    /// their lit trials were imported as control trials.
+    public var optogeneticSeriesNotUsed: [String]? = nil
 
     /// How `import` read a recording's perturbation trials, and the sets it found.
     public struct PerturbationRecord: Codable, Equatable, Sendable {

@@ -20,6 +20,7 @@ public enum NWBReader {
         let trials = try readTrials(file)
         let behavior = try names.map { try readTimeSeries(named: $0, in: file) }
         var recording = Recording(source: url.path, format: .nwb, layout: "NWB units table, intervals/trials, TimeSeries", units: units, trials: trials, behavior: behavior)
+        recording.optogeneticSeriesPaths = optogeneticSeriesPaths(in: file)
         if let perturbation, !perturbation.optogeneticSeries.isEmpty {
             recording.optogenetic = try readOptogeneticSeries(named: perturbation.optogeneticSeries, in: file)
         }

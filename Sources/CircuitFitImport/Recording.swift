@@ -36,6 +36,8 @@ public struct Recording: Sendable {
     /// The values of the units-table column `PerturbationImportOptions.perturbedUnitsColumn`,
     /// one per unit (NWB).
     public var perturbedUnitsColumn: [Double]? = nil
+    /// Paths of every OptogeneticSeries the file has (NWB), whether or not one was asked for.
+    public var optogeneticSeriesPaths: [String] = []
 
     public init(
         source: String, format: Format, layout: String = "", units: [SpikeTrain], trialSpikes: [[[Double]]]?,

@@ -48,6 +48,7 @@ enum RecordingArchive {
         /// The OptogeneticSeries (an index into `behavior`) and its site, when read.
         var optogeneticSeries: Int?
         var optogeneticSite: String?
+        var optogeneticSeriesPaths: [String]?
         struct Signal: Codable {
             var name: String
             var location: String
@@ -115,7 +116,8 @@ enum RecordingArchive {
             source: recording.source, format: recording.format.rawValue, layout: recording.layout,
             trialSpikeUnits: recording.trialSpikes.map { $0.first?.count ?? 0 }, trialsLocation: recording.trials.location,
             trialCount: recording.trials.count, trialIDs: recording.trials.ids, columns: columns, behavior: series, signals: signals,
-            optogeneticSeries: optogeneticIndex, optogeneticSite: recording.optogenetic?.site)
+            optogeneticSeries: optogeneticIndex, optogeneticSite: recording.optogenetic?.site,
+            optogeneticSeriesPaths: recording.optogeneticSeriesPaths)
         // scratch files of a private temporary folder, read back at once: no fsync, no rename
         do {
             try arrays.encoded().write(to: folder.appendingPathComponent(arraysFile))
@@ -201,6 +203,7 @@ enum RecordingArchive {
         }
         var recording = Recording(source: manifest.source, format: format, layout: manifest.layout, units: units, trialSpikes: trialSpikes, trials: trials, behavior: behavior)
         if let j = manifest.optogeneticSeries { recording.optogenetic = OptogeneticRecord(series: try item(j), site: manifest.optogeneticSite ?? "") }
+        recording.optogeneticSeriesPaths = manifest.optogeneticSeriesPaths ?? []
         if arrays["perturbed_units_column"] != nil { recording.perturbedUnitsColumn = try arrays.vector("perturbed_units_column", count: units.count) }
         return recording
     }

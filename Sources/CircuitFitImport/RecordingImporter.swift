@@ -268,6 +268,9 @@ public enum RecordingImporter {
             angles: angles, grid: grid, usedTrials: usedTrials, rowConditions: rowConditions,
             smoothMs: smoothMs, selection: selection, splitConditions: splitConditions,
             trialsInHalf: trialsInHalf, keptIDs: keptIDs, keptReliability: keptReliability, dropped: dropped)
+        if options.perturbation?.optogeneticSeries.isEmpty ?? true, !recording.optogeneticSeriesPaths.isEmpty {
+            provenance.optogeneticSeriesNotUsed = recording.optogeneticSeriesPaths
+        }
         if let perturbationRecord {
             provenance.perturbations = perturbationRecord
             provenance.trialsUsed += perturbationRecord.perturbedTrials

@@ -222,6 +222,9 @@ struct ImportCommand: ParsableCommand {
             let excluded = provenance.excludedTrials.count
             let reliable = provenance.reliability.compactMap { $0 }
             let median = reliable.sorted()[safe: reliable.count / 2]
+            if let unused = provenance.optogeneticSeriesNotUsed {
+                say("warning: the file has OptogeneticSeries \(unused.joined(separator: ", ")), not used: trials with light are imported as control trials unless --optogenetic-series (or --perturbation-column) sets them apart")
+            }
             if let record = provenance.perturbations, let table = dataset.perturbations {
                 say("perturbation trials: \(record.perturbedTrials) trials in \(table.sets.count) set(s) (\(table.trainingSets.count) training, \(table.heldOutSets.count) held out), kept apart from the \(record.controlTrials) control trials; see perturbations in the provenance")
             }

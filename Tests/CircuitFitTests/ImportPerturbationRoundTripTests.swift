@@ -132,6 +132,13 @@ final class ImportPerturbationRoundTripTests: CLITestCase {
             XCTAssertEqual(a.shape, b.shape, name)
             if a.isNumeric { XCTAssertEqual(a.doubles.map(\.bitPattern), b.doubles.map(\.bitPattern), "\(name): bit for bit") } else { XCTAssertEqual(a, b, name) }
         }
+        // an OptogeneticSeries nobody asked for is named, and its trials stay controls
+        let unasked = try CLI.run(["import", rec + "/session_opto.nwb", "--out", path("unasked.npz")] + grid)
+        XCTAssertEqual(unasked.status, 0, unasked.summary)
+        XCTAssert(unasked.stderr.contains("warning: the file has OptogeneticSeries /stimulus/presentation/laser, not used"), unasked.summary)
+        let unaskedRecord = try JSONDecoder().decode(ImportRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path("unasked.provenance.json")))).provenance
+        XCTAssertEqual(unaskedRecord.optogeneticSeriesNotUsed, ["/stimulus/presentation/laser"])
+        XCTAssertEqual(unaskedRecord.trialsPerCondition, [10, 10, 10, 10, 10, 10, 10, 10], "6 controls + 4 lit trials per condition")
         let plainJSON = try String(contentsOfFile: path("plain.provenance.json"), encoding: .utf8)
         XCTAssertFalse(plainJSON.contains("perturbation"), "no perturbation keys without perturbation options")
 
