@@ -39,6 +39,8 @@ struct ConditionGrouping {
             keys = strings.map { $0.isEmpty ? nil : $0 }
             sortedKeys = Set(strings.filter { !$0.isEmpty }).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
             sortedColumnLabels = sortedKeys
+        case .lists:
+            throw CircuitFitError("\(file): trials column '\(column)' holds a list per trial (ragged), expected one condition label per trial")
         case .unsupported(let reason):
             throw CircuitFitError("\(file): trials column '\(column)' cannot be used: \(reason)")
         }

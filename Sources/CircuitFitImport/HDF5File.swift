@@ -140,6 +140,12 @@ public final class HDF5File {
         try readNumbers(path, memoryType: cf_h5t_native_double(), classes: [.integer, .float], zero: 0.0)
     }
 
+    /// The numeric or enumeration dataset at `path` (e.g. h5py's booleans, an enum FALSE = 0,
+    /// TRUE = 1), each value converted to Double (an enumeration value by its integer).
+    public func readDoublesOrEnumeration(_ path: String) throws -> Values<Double> {
+        try readNumbers(path, memoryType: cf_h5t_native_double(), classes: [.integer, .float], enumerations: true, zero: 0.0)
+    }
+
     /// The integer dataset at `path`, converted to Int64 (a float dataset is an error).
     public func readInt64s(_ path: String) throws -> Values<Int64> {
         try readNumbers(path, memoryType: cf_h5t_native_int64(), classes: [.integer], zero: Int64(0))
@@ -287,9 +293,9 @@ public final class HDF5File {
         }
     }
 
-    private func readNumbers<T: Sendable>(_ path: String, memoryType: hid_t, classes: [ValueClass], zero: T) throws -> Values<T> {
+    private func readNumbers<T: Sendable>(_ path: String, memoryType: hid_t, classes: [ValueClass], enumerations: Bool = false, zero: T) throws -> Values<T> {
         try withDataset(path) { dataset, space, type, shape in
-            guard classes.contains(valueClass(of: type)) else {
+            guard classes.contains(valueClass(of: type)) || (enumerations && H5Tget_class(type) == H5T_ENUM) else {
                 let wanted = classes == [.integer] ? "integers" : "numbers"
                 throw failure(path, "holds \(describe(type)), expected \(wanted)")
             }

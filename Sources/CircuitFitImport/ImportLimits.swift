@@ -11,22 +11,23 @@ enum ImportLimits {
 
     static func check(
         rows: Int, bins: Int, units: Int, targets: Int, inputs: Int, conditions: Int,
-        options: ImportOptions, file: String
+        perturbedRows: Int = 0, options: ImportOptions, file: String
     ) throws {
         // recorded, targets and inputs, each held about 5 times at once: the arrays, their NPZ
         // form (values and encoded bytes), and the check that reads that form back
-        let values = MemorySize.product(rows, bins, MemorySize.sum(units, targets, inputs))
+        // (+ the perturbation sets' PSTHs and behaviour, [P·C, T, M + K])
+        let values = MemorySize.sum(MemorySize.product(rows, bins, MemorySize.sum(units, targets, inputs)), MemorySize.product(perturbedRows, bins, MemorySize.sum(units, targets)))
         let bytes = MemorySize.sum(MemorySize.product(values, 8, 5), MemorySize.product(bins, units, 8, 2))
         try MemoryBudget.current.require(
-            bytes, for: "\(file): importing \(rows) \(options.singleTrials ? "trials" : "conditions") × \(bins) bins of \(options.binMs) ms × \(units) units (+ \(targets) target and \(inputs) input channels)")
+            bytes, for: "\(file): importing \(rows) \(options.singleTrials ? "trials" : "conditions")\(perturbedRows > 0 ? " (+ \(perturbedRows) perturbed)" : "") × \(bins) bins of \(options.binMs) ms × \(units) units (+ \(targets) target and \(inputs) input channels)")
         // the final smoothing: every row and both split halves of every condition
         let kernels: [(series: Int, halfWidth: Int)]
         switch options.smoothMs {
         case .ms(let sd):
-            kernels = [(rows + 2 * conditions, GaussianSmoother(sdMs: sd, binMs: options.binMs).halfWidth)]
+            kernels = [(rows + perturbedRows + 2 * conditions, GaussianSmoother(sdMs: sd, binMs: options.binMs).halfWidth)]
         case .auto:   // each candidate on both halves, then the chosen one (at most the widest) on all
             let widths = SmoothingSelection.candidates(bins: bins).map { GaussianSmoother(sdMs: $0 * options.binMs, binMs: options.binMs).halfWidth }
-            kernels = widths.map { (2 * conditions, $0) } + [(rows + 2 * conditions, widths.max() ?? 0)]
+            kernels = widths.map { (2 * conditions, $0) } + [(rows + perturbedRows + 2 * conditions, widths.max() ?? 0)]
         }
         var operations = 0
         for (series, halfWidth) in kernels where halfWidth > 0 {

@@ -76,6 +76,9 @@ public struct ImportOptions: Codable, Equatable, Sendable {
     public var minReliability: Double = 0
     /// Seed of the held-out condition draw (the only random choice).
     public var seed: UInt64 = 1
+    /// Perturbation trials: where the perturbed units, kind, window and amplitude come from
+    /// (nil = none: every trial is a control trial; absent from JSON).
+    public var perturbation: PerturbationImportOptions? = nil
 
     public init() {}
 
@@ -110,6 +113,10 @@ public struct ImportOptions: Codable, Equatable, Sendable {
         for filter in filters { _ = try TrialFilter(parsing: filter) }
         let both = Set(keepTrials).intersection(dropTrials)
         try need(both.isEmpty, "trial ids \(both.sorted().map(String.init).joined(separator: ", ")) are both kept and dropped")
+        if let perturbation {
+            try perturbation.validate()
+            try need(!singleTrials, "perturbation trials are imported as condition averages (perturbed_recorded [P, C, T, M]); leave out singleTrials")
+        }
     }
 }
 

@@ -117,6 +117,52 @@ public struct ImportProvenance: Codable, Equatable, Sendable {
     public var trainConditions: [String]
     public var heldOutConditions: [String]
     public var split: String
+
+    /// The perturbation trials found and how they were read (nil = none asked for; absent from
+    /// JSON). With them, `trialsUsed` counts control and perturbation trials, and
+    /// `trialsPerCondition` / the reliability count control trials only.
+    public var perturbations: PerturbationRecord? = nil
+    /// OptogeneticSeries the file has but no option asked for (nil when none; absent from JSON):
+    /// their lit trials were imported as control trials.
+    public var optogeneticSeriesNotUsed: [String]? = nil
+
+    /// How `import` read a recording's perturbation trials, and the sets it found.
+    public struct PerturbationRecord: Codable, Equatable, Sendable {
+        /// One perturbation set, in dataset order (`perturbation_*` arrays).
+        public struct SetRecord: Codable, Equatable, Sendable {
+            /// The perturbed units' ids, and their columns of `recorded` (`perturbation_neurons`).
+            public var unitIDs: [Int]
+            public var neurons: [Int]
+            public var kind: PerturbationKind
+            /// [start, end) ms from the alignment event (bin edges), and in bins.
+            public var windowMs: [Double]
+            public var windowBins: [Int]
+            public var amplitudeHz: Double
+            /// false = held out (`perturbation_train` = 0).
+            public var training: Bool
+            /// Trials averaged into the set's PSTH of each condition.
+            public var trialsPerCondition: [Int]
+            /// OptogeneticSeries: the lowest and highest mean light power of its trials, W; else [].
+            public var powerW: [Double]
+        }
+        /// Where units and windows came from, in words.
+        public var source: String
+        public var kindRule: String
+        public var windowRule: String
+        public var amplitudeRule: String
+        public var heldOutRule: String
+        public var missingRule: String
+        public var controlTrials: Int
+        public var perturbedTrials: Int
+        /// The largest move of a window edge onto a bin edge, ms.
+        public var largestWindowShiftMs: Double
+        /// Trials whose window ended after the imported window and was cut there.
+        public var windowsCutAtEnd: Int
+        /// OptogeneticSeries: its stimulus intervals, and those beginning in no trial.
+        public var stimulusIntervals: Int?
+        public var intervalsOutsideTrials: Int?
+        public var sets: [SetRecord]
+    }
 }
 
 /// `DATASET.provenance.json`: what was imported, by which version, with every choice made.

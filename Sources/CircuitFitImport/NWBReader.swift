@@ -13,12 +13,21 @@ import CircuitFitCore
 ///   `starting_time` and its `rate` attribute.
 public enum NWBReader {
     /// Units, trials and the named behavioural series of the NWB file at `url`.
-    public static func read(_ url: URL, behavior names: [String] = []) throws -> Recording {
+    /// With `perturbation`, also its OptogeneticSeries and units-table column.
+    public static func read(_ url: URL, behavior names: [String] = [], perturbation: PerturbationImportOptions? = nil) throws -> Recording {
         let file = try HDF5File(url: url)
         let units = try readUnits(file)
         let trials = try readTrials(file)
         let behavior = try names.map { try readTimeSeries(named: $0, in: file) }
-        return Recording(source: url.path, format: .nwb, layout: "NWB units table, intervals/trials, TimeSeries", units: units, trials: trials, behavior: behavior)
+        var recording = Recording(source: url.path, format: .nwb, layout: "NWB units table, intervals/trials, TimeSeries", units: units, trials: trials, behavior: behavior)
+        recording.optogeneticSeriesPaths = optogeneticSeriesPaths(in: file)
+        if let perturbation, !perturbation.optogeneticSeries.isEmpty {
+            recording.optogenetic = try readOptogeneticSeries(named: perturbation.optogeneticSeries, in: file)
+        }
+        if let perturbation, !perturbation.perturbedUnitsColumn.isEmpty {
+            recording.perturbedUnitsColumn = try readUnitsColumn(perturbation.perturbedUnitsColumn, in: file, units: units.count)
+        }
+        return recording
     }
 
     // MARK: Units
@@ -85,7 +94,7 @@ public enum NWBReader {
             let columnPath = "\(table)/\(name)"
             guard file.kind(of: columnPath) == .dataset else { continue }
             if indexed.contains(name) {
-                trials.set(name, .unsupported("it is ragged (has \(name)_index), expected one value per trial"))
+                trials.set(name, try raggedColumn(file, table: table, name: name, trials: starts.count))
                 continue
             }
             let info = try file.info(columnPath)
@@ -100,6 +109,26 @@ public enum NWBReader {
             }
         }
         return trials
+    }
+
+    /// A ragged column (`name` split per trial by `name_index`): numbers become a list per trial;
+    /// anything else is unusable.
+    private static func raggedColumn(_ file: HDF5File, table: String, name: String, trials: Int) throws -> TrialColumn {
+        let ragged = TrialColumn.unsupported("it is ragged (has \(name)_index) and holds no numbers, expected one value per trial")
+        guard file.kind(of: "\(table)/\(name)_index") == .dataset,
+              let info = try? file.info("\(table)/\(name)"), info.shape.count == 1, info.valueClass == .integer || info.valueClass == .float,
+              let ends = try? file.readInt64s("\(table)/\(name)_index"), ends.shape == [trials] else { return ragged }
+        let values = try file.readDoubles("\(table)/\(name)").values
+        var begin = 0
+        var lists: [[Double]] = []
+        for (trial, end) in ends.values.map({ Int(clamping: $0) }).enumerated() {
+            guard end >= begin, end <= values.count else {
+                return .unsupported("\(name)_index[\(trial)] = \(end) is outside \(begin)…\(values.count) (the index must rise and stay within \(name))")
+            }
+            lists.append(Array(values[begin..<end]))
+            begin = end
+        }
+        return .lists(lists)
     }
 
     // MARK: Behaviour

@@ -9,7 +9,8 @@ import CircuitFitCore
 /// - Trials: every variable `trials_<column>` is the trials-table column `<column>`, one value per
 ///   trial: a numeric vector ([n], [1, n] or [n, 1]), or text (a MATLAB cellstr or char matrix
 ///   with one row per trial, a NumPy string array) for string labels such as '45deg' or
-///   'success'. `trials_start_time` and `trials_stop_time` are required; an optional `trials_id`
+///   'success', or (MAT) a cell of one numeric vector per trial (a list per trial, e.g. perturbed
+///   units; [] for none). `trials_start_time` and `trials_stop_time` are required; an optional `trials_id`
 ///   gives the trial ids (default: the row number from 0).
 /// - Behaviour `<name>`: [T] (or [1, T], [T, 1]) or [T, K] samples, with `<name>_timestamps` [T],
 ///   or `<name>_rate` (Hz) and optional `<name>_starting_time` (s, default 0).
@@ -103,6 +104,10 @@ enum NamedArrayLayout {
                     } else {
                         table.set(column, .unsupported("variable '\(name)' is \(source.describe(name)), \(strings.count) string\(strings.count == 1 ? "" : "s") for \(count) trials (text columns need one row or cell per trial)"))
                     }
+                    continue
+                }
+                if let lists = try source.numberLists(name) {
+                    table.set(column, lists.count == count ? .lists(lists) : .unsupported("variable '\(name)' is a cell of \(lists.count) vectors for \(count) trials"))
                     continue
                 }
                 let values = try vector(name, source)

@@ -12,6 +12,9 @@ protocol NamedArraySource {
     func numbers(_ name: String) throws -> (shape: [Int], values: [Double])
     /// The numeric vectors of a cell array, or nil when `name` is not a cell array.
     func vectorCell(_ name: String) throws -> [[Double]]?
+    /// The numeric vectors of a cell array with one element per trial (an empty [] is an empty
+    /// list), or nil when `name` is not a cell array of numbers.
+    func numberLists(_ name: String) throws -> [[Double]]?
     /// The strings of a text variable (a cell of char rows, a char matrix with one string per
     /// row, a NumPy string array), or nil when `name` holds numbers.
     func strings(_ name: String) throws -> [String]?
@@ -51,6 +54,16 @@ struct MATArraySource: NamedArraySource {
 
     func strings(_ name: String) throws -> [String]? {
         try MATArraySource.strings(of: reader.value(name), name: name, file: path)
+    }
+
+    func numberLists(_ name: String) throws -> [[Double]]? {
+        guard case .cell(_, let elements) = try reader.value(name) else { return nil }
+        var lists: [[Double]] = []
+        for element in elements {
+            guard case .numeric(let array) = element, array.values.isEmpty || array.isVector else { return nil }
+            lists.append(array.values)
+        }
+        return lists
     }
 
     /// The strings a value holds: a char matrix's rows, or a cell of char rows (empty numeric
@@ -103,6 +116,8 @@ struct NPZArraySource: NamedArraySource {
     }
 
     func vectorCell(_ name: String) throws -> [[Double]]? { nil }
+
+    func numberLists(_ name: String) throws -> [[Double]]? { nil }
 
     func strings(_ name: String) throws -> [String]? {
         try archive.require(name).strings

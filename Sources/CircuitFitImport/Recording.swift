@@ -31,6 +31,13 @@ public struct Recording: Sendable {
     public var trials: TrialTable
     /// The behavioural signals asked for, in the order asked.
     public var behavior: [BehaviorSignal]
+    /// The OptogeneticSeries asked for (`PerturbationImportOptions.optogeneticSeries`, NWB).
+    public var optogenetic: OptogeneticRecord? = nil
+    /// The values of the units-table column `PerturbationImportOptions.perturbedUnitsColumn`,
+    /// one per unit (NWB).
+    public var perturbedUnitsColumn: [Double]? = nil
+    /// Paths of every OptogeneticSeries the file has (NWB), whether or not one was asked for.
+    public var optogeneticSeriesPaths: [String] = []
 
     public init(
         source: String, format: Format, layout: String = "", units: [SpikeTrain], trialSpikes: [[[Double]]]?,
@@ -119,6 +126,9 @@ public struct SpikeTrain: Sendable, Equatable {
 public enum TrialColumn: Sendable, Equatable {
     case numbers([Double])
     case strings([String])
+    /// A ragged numeric column (NWB's VectorIndex, e.g. `add_trial_column(..., index=True)`): a
+    /// list of numbers per trial, read only where lists are meant (the perturbed units).
+    case lists([[Double]])
     /// A column the importer cannot use (ragged, 2-D, references…), with the reason.
     case unsupported(String)
 }
@@ -166,6 +176,7 @@ public struct TrialTable: Sendable {
         switch try column(name, in: file) {
         case .numbers(let values): return values
         case .strings: throw CircuitFitError("\(file): trials column '\(name)' (\(location)) holds strings, expected numbers (\(purpose))")
+        case .lists: throw CircuitFitError("\(file): trials column '\(name)' (\(location)) holds a list per trial (ragged), expected one number per trial (\(purpose))")
         case .unsupported(let reason): throw CircuitFitError("\(file): trials column '\(name)' cannot be used: \(reason)")
         }
     }

@@ -37,12 +37,18 @@ enum RecordingArchive {
         var trialSpikeUnits: Int?
         var trialsLocation: String
         var trialCount: Int
+        /// The trials table's ids (nil in archives that predate them: row numbers).
+        var trialIDs: [Int]?
         var columns: [Column]
         /// Every behaviour series, numbered as in the arrays.
         var behavior: [Series]
         /// The signals: one series on the session clock (`session`), or one per trial (`perTrial`,
         /// nil for a trial without it), as indices into `behavior`.
         var signals: [Signal]
+        /// The OptogeneticSeries (an index into `behavior`) and its site, when read.
+        var optogeneticSeries: Int?
+        var optogeneticSite: String?
+        var optogeneticSeriesPaths: [String]?
         struct Signal: Codable {
             var name: String
             var location: String
@@ -68,6 +74,11 @@ enum RecordingArchive {
                 columns.append(.init(name: name, kind: "numbers"))
             case .strings(let values)?:
                 columns.append(.init(name: name, kind: "strings", strings: values))
+            case .lists(let lists)?:
+                arrays.set("column_\(index)", NPYArray(lists.flatMap { $0 }))
+                var end = 0
+                arrays.set("column_\(index)_ends", NPYArray(lists.map { end += $0.count; return end }))
+                columns.append(.init(name: name, kind: "lists"))
             case .unsupported(let reason)?:
                 columns.append(.init(name: name, kind: "unsupported", reason: reason))
             case nil:
@@ -99,10 +110,14 @@ enum RecordingArchive {
             }
             signals.append(entry)
         }
+        if let unitColumn = recording.perturbedUnitsColumn { arrays.set("perturbed_units_column", NPYArray(unitColumn)) }
+        let optogeneticIndex = recording.optogenetic.map { add($0.series) }
         let manifest = Manifest(
             source: recording.source, format: recording.format.rawValue, layout: recording.layout,
             trialSpikeUnits: recording.trialSpikes.map { $0.first?.count ?? 0 }, trialsLocation: recording.trials.location,
-            trialCount: recording.trials.count, columns: columns, behavior: series, signals: signals)
+            trialCount: recording.trials.count, trialIDs: recording.trials.ids, columns: columns, behavior: series, signals: signals,
+            optogeneticSeries: optogeneticIndex, optogeneticSite: recording.optogenetic?.site,
+            optogeneticSeriesPaths: recording.optogeneticSeriesPaths)
         // scratch files of a private temporary folder, read back at once: no fsync, no rename
         do {
             try arrays.encoded().write(to: folder.appendingPathComponent(arraysFile))
@@ -133,11 +148,23 @@ enum RecordingArchive {
             units.append(SpikeTrain(id: id, timesS: Array(times[begin..<end])))
             begin = end
         }
-        var trials = TrialTable(location: manifest.trialsLocation, count: manifest.trialCount)
+        if let ids = manifest.trialIDs, ids.count != manifest.trialCount {
+            throw CircuitFitError("\(manifestFile): \(ids.count) trial ids for \(manifest.trialCount) trials")
+        }
+        var trials = TrialTable(location: manifest.trialsLocation, count: manifest.trialCount, ids: manifest.trialIDs)
         for (index, column) in manifest.columns.enumerated() {
             switch column.kind {
             case "numbers": trials.set(column.name, .numbers(try arrays.vector("column_\(index)", count: manifest.trialCount)))
             case "strings": trials.set(column.name, .strings(column.strings ?? []))
+            case "lists":
+                let values = try arrays.vector("column_\(index)")
+                let ends = try arrays.intVector("column_\(index)_ends", count: manifest.trialCount)
+                var begin = 0
+                trials.set(column.name, .lists(try ends.map { end in
+                    guard end >= begin, end <= values.count else { throw CircuitFitError("\(arraysFile): column_\(index)_ends is not rising") }
+                    defer { begin = end }
+                    return Array(values[begin..<end])
+                }))
             default: trials.set(column.name, .unsupported(column.reason ?? "unsupported"))
             }
         }
@@ -174,6 +201,10 @@ enum RecordingArchive {
                 }
             }
         }
-        return Recording(source: manifest.source, format: format, layout: manifest.layout, units: units, trialSpikes: trialSpikes, trials: trials, behavior: behavior)
+        var recording = Recording(source: manifest.source, format: format, layout: manifest.layout, units: units, trialSpikes: trialSpikes, trials: trials, behavior: behavior)
+        if let j = manifest.optogeneticSeries { recording.optogenetic = OptogeneticRecord(series: try item(j), site: manifest.optogeneticSite ?? "") }
+        recording.optogeneticSeriesPaths = manifest.optogeneticSeriesPaths ?? []
+        if arrays["perturbed_units_column"] != nil { recording.perturbedUnitsColumn = try arrays.vector("perturbed_units_column", count: units.count) }
+        return recording
     }
 }

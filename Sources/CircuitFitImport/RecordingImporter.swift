@@ -65,7 +65,7 @@ public enum RecordingImporter {
     /// `options.trialsVariable` / `options.spikesField`.
     public static func readRecording(url: URL, options: ImportOptions) throws -> Recording {
         switch try format(of: url) {
-        case .nwb: return try NWBReader.read(url, behavior: options.behavior)
+        case .nwb: return try NWBReader.read(url, behavior: options.behavior, perturbation: options.perturbation)
         case .matV5, .matV73: return try readMAT(MATReader(url: url), options: options)
         case .npz: return try NamedArrayLayout.recording(from: NPZArraySource(url: url), behavior: options.behavior)
         }
@@ -117,11 +117,18 @@ public enum RecordingImporter {
         if let perTrial = recording.trialSpikes, perTrial.count != recording.trials.count {
             throw CircuitFitError("\(file): \(perTrial.count) trials of spikes for a trials table of \(recording.trials.count)")
         }
-        let grouping = try ConditionGrouping(table: recording.trials, options: options, file: file)
+        var grouping = try ConditionGrouping(table: recording.trials, options: options, file: file)
+        let grid = BinGrid(options: options)
+        // perturbation trials are set apart: everything below the controls see is as without them
+        var perturbations: TrialPerturbations? = nil
+        if let p = options.perturbation {
+            let found = try TrialPerturbations(recording: recording, grouping: grouping, grid: grid, options: options, perturbation: p)
+            grouping.trials = found.controls
+            perturbations = found
+        }
         let split = try HeldOutConditionChoice(grouping: grouping, options: options, file: file)
         let angles = try ReachAngles(grouping: grouping, table: recording.trials, options: options, file: file)
         let inputs = try InputChannels(options: options, grouping: grouping, table: recording.trials, angles: angles, file: file)
-        let grid = BinGrid(options: options)
         let binner = SpikeBinner(recording: recording, grid: grid)
         let resamplers = recording.behavior.map { BehaviorResampler(signal: $0, grid: grid, file: file) }
 
@@ -136,9 +143,10 @@ public enum RecordingImporter {
         let rowConditions = options.singleTrials ? usedTrials.map { conditionOfTrial[$0]! } : Array(grouping.labels.indices)
         let rows = rowConditions.count, t = grid.count, m = binner.unitCount, conditions = grouping.labels.count
         let k = recording.behavior.reduce(0) { $0 + $1.channels }, i = inputs.names.count
+        let perturbedRows = (perturbations?.sets.count ?? 0) * conditions
         try ImportLimits.check(
             rows: rows, bins: t, units: m, targets: k, inputs: i, conditions: conditions,
-            options: options, file: file)
+            perturbedRows: perturbedRows, options: options, file: file)
 
         var recorded = Array3<Double>(rows, t, m, repeating: 0)
         var targets = Array3<Double>(rows, t, k, repeating: 0)
@@ -163,6 +171,24 @@ public enum RecordingImporter {
         for row in 0..<rows {
             let scale = 1 / Double(trialsInRow[row])
             scaleRow(&recorded, row, scale); scaleRow(&targets, row, scale); scaleRow(&inputArray, row, scale)
+        }
+        // each set's PSTH in each condition [P·C, T, M] (and its behaviour), like the controls'
+        var perturbedRecorded = Array3<Double>(perturbedRows, t, m, repeating: 0)
+        var perturbedTargets = Array3<Double>(perturbedRows, t, k, repeating: 0)
+        for (s, byCondition) in (perturbations?.trials ?? []).enumerated() {
+            for (c, trials) in byCondition.enumerated() {
+                let row = s * conditions + c
+                for trial in trials {
+                    let event = grouping.eventsS[trial]
+                    add(binner.rates(trial: trial, eventS: event), into: &perturbedRecorded, row: row, channelOffset: 0)
+                    var offset = 0
+                    for resampler in resamplers {
+                        add(try resampler.values(eventS: event, trial: trial, trialID: recording.trials.ids[trial]), into: &perturbedTargets, row: row, channelOffset: offset, width: resampler.signal.channels)
+                        offset += resampler.signal.channels
+                    }
+                }
+                scaleRow(&perturbedRecorded, row, 1 / Double(trials.count)); scaleRow(&perturbedTargets, row, 1 / Double(trials.count))
+            }
         }
         let splitConditions = (0..<conditions).filter { trialsInHalf[$0][1] > 0 }
         for c in 0..<conditions {
@@ -189,6 +215,7 @@ public enum RecordingImporter {
         smooth(&recorded, with: smoother)
         smooth(&halves[0], with: smoother)
         smooth(&halves[1], with: smoother)
+        smooth(&perturbedRecorded, with: smoother)
 
         // Reliability, and the neurons kept.
         let reliability = SplitHalfReliability.perNeuron(halfA: halves[0], halfB: halves[1], conditions: splitConditions)
@@ -207,6 +234,23 @@ public enum RecordingImporter {
         let keptHalves = halves.map { kept.count == m ? $0 : select($0, channels: kept) }
         let keptIDs = kept.map { recording.units[$0].id }
         let keptReliability = kept.map { reliability[$0] }
+        var perturbationTrials: PerturbationTrials? = nil
+        var perturbationRecord = perturbations?.record
+        if let found = perturbations {
+            let column = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
+            let sets = try found.sets.enumerated().map { s, proto in
+                let columns = try proto.units.map { unit in
+                    guard let c = column[unit] else {
+                        throw CircuitFitError("\(file): unit id \(recording.units[unit].id) of perturbation set \(s) was left out by --min-reliability \(options.minReliability) (reliability \(reliability[unit])); a perturbed unit must stay in the dataset: lower --min-reliability")
+                    }
+                    return c
+                }
+                perturbationRecord!.sets[s].neurons = columns
+                return PerturbationSet(neurons: columns, kind: proto.kind, window: proto.window, amplitudeHz: proto.amplitudeHz, isTraining: found.isTraining[s])
+            }
+            perturbationTrials = PerturbationTrials(
+                sets: sets, recorded: kept.count == m ? perturbedRecorded : select(perturbedRecorded, channels: kept), targets: perturbedTargets)
+        }
 
         let dataset = ReachDataset(
             inputs: inputArray, targets: targets, recorded: keptRecorded, neuronIDs: keptIDs,
@@ -214,7 +258,8 @@ public enum RecordingImporter {
             angles: options.singleTrials ? usedTrials.map { angles.perTrial[$0] } : angles.perCondition,
             isTraining: rowConditions.map { split.isTraining[$0] }, dtMs: options.binMs, goIndex: grid.eventIndex,
             reliability: keptReliability,
-            recordedHalfA: options.singleTrials ? nil : keptHalves[0], recordedHalfB: options.singleTrials ? nil : keptHalves[1])
+            recordedHalfA: options.singleTrials ? nil : keptHalves[0], recordedHalfB: options.singleTrials ? nil : keptHalves[1],
+            perturbations: perturbationTrials)
         // The dataset must be one `train` accepts: check it through the file form it will take.
         _ = try ReachDataset(archive: dataset.archive(fileName: URL(fileURLWithPath: file).lastPathComponent))
 
@@ -223,6 +268,13 @@ public enum RecordingImporter {
             angles: angles, grid: grid, usedTrials: usedTrials, rowConditions: rowConditions,
             smoothMs: smoothMs, selection: selection, splitConditions: splitConditions,
             trialsInHalf: trialsInHalf, keptIDs: keptIDs, keptReliability: keptReliability, dropped: dropped)
+        if options.perturbation?.optogeneticSeries.isEmpty ?? true, !recording.optogeneticSeriesPaths.isEmpty {
+            provenance.optogeneticSeriesNotUsed = recording.optogeneticSeriesPaths
+        }
+        if let perturbationRecord {
+            provenance.perturbations = perturbationRecord
+            provenance.trialsUsed += perturbationRecord.perturbedTrials
+        }
         provenance.nonFiniteSpikeTimesDropped = recording.units.reduce(0) { $0 + $1.timesS.lazy.filter { !$0.isFinite }.count }
             + (recording.trialSpikes ?? []).reduce(0) { $0 + $1.reduce(0) { $0 + $1.lazy.filter { !$0.isFinite }.count } }
         return (dataset, provenance)

@@ -66,6 +66,8 @@ public struct TrialFilter: Equatable, Sendable, CustomStringConvertible {
                 }
                 return passes ? nil : "\(column) = \(ConditionGrouping.label(of: x)) fails \(self)"
             }
+        case .lists:
+            throw CircuitFitError("\(file): trials column '\(column)' cannot be filtered on: it holds a list per trial (ragged)")
         case .unsupported(let reason):
             throw CircuitFitError("\(file): trials column '\(column)' cannot be filtered on: \(reason)")
         }

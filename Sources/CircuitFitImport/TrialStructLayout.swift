@@ -11,7 +11,8 @@ import CircuitFitCore
 ///   vector when M = 1. Every trial has the same M. Unit ids: a top-level `unit_ids` [M] when
 ///   present, else 0…M−1;
 /// - trials columns: every field that holds, in every trial, a number (an empty [] is NaN:
-///   e.g. an aborted trial's go cue) or text (char, e.g. '45deg' or 'success'; a cell holding
+///   e.g. an aborted trial's go cue), a numeric vector in some trials (a list per trial, e.g. the
+///   perturbed units `[3 7]`, [] for none) or text (char, e.g. '45deg' or 'success'; a cell holding
 ///   one string is read as that string). `start_time` and `stop_time` fields bound each trial;
 ///   an `id` field gives the trial ids (default: the element number from 0);
 /// - behaviour `<name>` (a field): per trial a [samples] or [samples, channels] matrix, with a
@@ -110,12 +111,15 @@ enum TrialStructLayout {
     private static func column(_ trials: MATStruct, field: String, variable: String) -> TrialColumn {
         var numbers: [Double] = [], strings: [String] = []
         var numberTrials: [Int] = [], stringTrials: [Int] = [], emptyTrials: [Int] = []
+        var vectors: [(trial: Int, values: [Double])] = []   // several numbers in a trial: a list column
         for (k, element) in trials.elements.enumerated() {
             switch element[field]! {
             case .numeric(let array) where array.values.isEmpty:
                 emptyTrials.append(k)
             case .numeric(let array) where array.values.count == 1:
                 numbers.append(array.values[0]); numberTrials.append(k)
+            case .numeric(let array) where array.isVector:
+                vectors.append((k, array.values))
             case .text(let text) where text.singleString != nil:
                 strings.append(text.singleString!); stringTrials.append(k)
             case .cell(_, let cells) where cells.count == 1:
@@ -130,6 +134,15 @@ enum TrialStructLayout {
         }
         if !numberTrials.isEmpty && !stringTrials.isEmpty {
             return .unsupported("it mixes numbers (e.g. \(variable)(\(numberTrials[0] + 1))) and text (e.g. \(variable)(\(stringTrials[0] + 1)))")
+        }
+        if !vectors.isEmpty {
+            guard stringTrials.isEmpty else {
+                return .unsupported("it mixes vectors (e.g. \(variable)(\(vectors[0].trial + 1))) and text (e.g. \(variable)(\(stringTrials[0] + 1)))")
+            }
+            var all = [[Double]](repeating: [], count: trials.elements.count)
+            for (k, value) in zip(numberTrials, numbers) { all[k] = [value] }
+            for (k, values) in vectors { all[k] = values }
+            return .lists(all)
         }
         if !stringTrials.isEmpty {
             var all = [String](repeating: "", count: trials.elements.count)

@@ -3,6 +3,7 @@ import CircuitFitCore
 import CircuitFitModel
 import CircuitFitCircuit
 import CircuitFitExperiment
+import CircuitFitImport
 
 // Domain values as command-line arguments: `--help` lists the allowed values, and a wrong one is
 // refused by the parser with that list.
@@ -12,6 +13,7 @@ extension ExperimentBackendKind: ExpressibleByArgument {}
 extension NeuralMapping: ExpressibleByArgument {}
 extension PerturbedPopulation: ExpressibleByArgument {}
 extension PerturbationKind: ExpressibleByArgument {}
+extension PerturbationImportOptions.UnitReference: ExpressibleByArgument {}
 
 /// A comma-separated list of values of a CaseIterable type, as one argument (`--arms plain,priors`).
 struct CommaList<Value: ExpressibleByArgument & CaseIterable & RawRepresentable>: ExpressibleByArgument

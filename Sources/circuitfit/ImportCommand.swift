@@ -25,6 +25,13 @@ struct ImportCommand: ParsableCommand {
             array of trials (`trials(k).spikes{u}`, `trials(k).target = '45deg'`, event and \
             behaviour fields). Condition labels may be numbers or text in every format.
 
+            Perturbation trials (optogenetic silencing or stimulation): --perturbation-column \
+            names the trials column of each trial's perturbed units ("3;7;12"; empty or 'none' = \
+            a control trial), with the kind, window and stimulus size from options or columns, or \
+            NWB's OptogeneticSeries gives the windows (--optogenetic-series). Control trials give \
+            `recorded` as without them; each perturbation set's PSTHs go to \
+            `perturbed_recorded` [P,C,T,M] (docs/files.md, Perturbation trials of a recording).
+
             Examples:
               circuitfit import session.nwb --out session.npz \\
                 --condition-column target --align-to go_cue_time \\
@@ -34,6 +41,10 @@ struct ImportCommand: ParsableCommand {
               circuitfit import trials.mat --out session.npz \\
                 --trials-variable trials --spikes-field spikes \\
                 --condition-column condition --behavior emg
+              circuitfit import session.nwb --out opto.npz \\
+                --condition-column target --window-ms -200,600 \\
+                --perturbation-column perturbed_units \\
+                --perturbation-window-ms 0,300 --held-out-sets 1
               circuitfit train session.npz --out fit --record 20
             """)
 
@@ -77,6 +88,30 @@ struct ImportCommand: ParsableCommand {
     var spikesField: String?
     @Option(parsing: .unconditional, help: "Leave out neurons whose split-half reliability is below this, in [0, 1] (default 0: keep all; below 0.5 they are flagged).")
     var minReliability: Double?
+    @Option(help: "Trials column with each trial's perturbed units: text \"3;7;12\", one number, or a list (an NWB ragged column, a MAT cell of vectors); empty, 'none', [] or NaN = a control trial. Perturbation trials are kept apart from the controls (docs/recordings.md, Perturbation trials). Default: none (every trial is a control).")
+    var perturbationColumn: String?
+    @Option(help: "How --perturbation-column names units: ids (the units table's ids, the dataset's neuron_ids) or indices (positions from 0). Default ids.")
+    var perturbationUnits: PerturbationImportOptions.UnitReference?
+    @Option(help: "Kind of every perturbation: silence (clamped at baseline) or stimulate (a step input of --stimulus-hz). Default silence.")
+    var perturbationKind: PerturbationKind?
+    @Option(help: "Trials column of text giving each perturbation trial's kind (silence or stimulate), instead of --perturbation-kind.")
+    var perturbationKindColumn: String?
+    @Option(parsing: .unconditional, help: "Window of every perturbation, ms from the --align-to event: START,END (moved to the nearest bin edges). No default: give this, the start/stop columns, or --optogenetic-series.")
+    var perturbationWindowMs: String?
+    @Option(help: "Trials column with each perturbation's start time (s, on the trial's clock, like start_time); goes with --perturbation-stop-column.")
+    var perturbationStartColumn: String?
+    @Option(help: "Trials column with each perturbation's stop time (s, on the trial's clock).")
+    var perturbationStopColumn: String?
+    @Option(parsing: .unconditional, help: "Stimulus size of stimulate trials, Hz (the step input added to the neuron's rate equation; docs/method.md, Perturbation trials). No default: stimulate needs this or --stimulus-hz-column.")
+    var stimulusHz: Double?
+    @Option(help: "Trials column with each stimulate trial's stimulus size, Hz, instead of --stimulus-hz.")
+    var stimulusHzColumn: String?
+    @Option(help: "How many perturbation sets (the last ones, numbered by their first trial in the trials table) are held out of training, for testing only (default 0).")
+    var heldOutSets: Int?
+    @Option(help: "NWB: the OptogeneticSeries (name, path, or 'auto' = the file's only one) whose nonzero samples give each trial's perturbation window; trials without light are controls. Power (W) is recorded, not converted to Hz.")
+    var optogeneticSeries: String?
+    @Option(help: "NWB with --optogenetic-series: a units-table column of numbers or booleans, nonzero for the units the light acts on (e.g. opto_tagged); alternatively --perturbation-column.")
+    var perturbedUnitsColumn: String?
     @Flag(help: "Allow windows that reach outside their trial's start_time…stop_time (spikes and behaviour there are used as recorded).")
     var allowOutsideTrials = false
     @Flag(help: "One row per trial instead of condition averages.")
@@ -98,6 +133,7 @@ struct ImportCommand: ParsableCommand {
 
     func options() throws -> ImportOptions {
         var options = ImportOptions()
+        options.perturbation = PerturbationImportOptions()   // so that a config file may set it
         if let config { options = try ConfigFile.load(options, from: URL(fileURLWithPath: config)) }
         if let conditionColumn { options.conditionColumn = conditionColumn }
         if let alignTo { options.alignTo = alignTo }
@@ -138,6 +174,25 @@ struct ImportCommand: ParsableCommand {
         if let minReliability { options.minReliability = minReliability }
         if allowOutsideTrials { options.requireWindowInsideTrials = false }
         if singleTrials { options.singleTrials = true }
+        var p = options.perturbation ?? PerturbationImportOptions()
+        if let perturbationColumn { p.column = perturbationColumn }
+        if let perturbationUnits { p.units = perturbationUnits }
+        if let perturbationKind { p.kind = perturbationKind }
+        if let perturbationKindColumn { p.kindColumn = perturbationKindColumn }
+        if let perturbationWindowMs {
+            let w = try parseNumberList(perturbationWindowMs, option: "--perturbation-window-ms")
+            guard w.count == 2 else { throw CircuitFitError("--perturbation-window-ms takes START,END in ms from the alignment event, got '\(perturbationWindowMs)'") }
+            p.windowMs = w
+        }
+        if let perturbationStartColumn { p.startColumn = perturbationStartColumn }
+        if let perturbationStopColumn { p.stopColumn = perturbationStopColumn }
+        if let stimulusHz { p.stimulusHz = stimulusHz }
+        if let stimulusHzColumn { p.amplitudeColumn = stimulusHzColumn }
+        if let heldOutSets { p.heldOutSets = heldOutSets }
+        if let optogeneticSeries { p.optogeneticSeries = optogeneticSeries }
+        if let perturbedUnitsColumn { p.perturbedUnitsColumn = perturbedUnitsColumn }
+        // untouched = no perturbation trials (and no "perturbation" key in the provenance)
+        options.perturbation = p == PerturbationImportOptions() ? nil : p
         try options.validate()
         return options
     }
@@ -167,6 +222,12 @@ struct ImportCommand: ParsableCommand {
             let excluded = provenance.excludedTrials.count
             let reliable = provenance.reliability.compactMap { $0 }
             let median = reliable.sorted()[safe: reliable.count / 2]
+            if let unused = provenance.optogeneticSeriesNotUsed {
+                say("warning: the file has OptogeneticSeries \(unused.joined(separator: ", ")), not used: trials with light are imported as control trials unless --optogenetic-series (or --perturbation-column) sets them apart")
+            }
+            if let record = provenance.perturbations, let table = dataset.perturbations {
+                say("perturbation trials: \(record.perturbedTrials) trials in \(table.sets.count) set(s) (\(table.trainingSets.count) training, \(table.heldOutSets.count) held out), kept apart from the \(record.controlTrials) control trials; see perturbations in the provenance")
+            }
             print("""
                 imported \(file) (\(provenance.layout)): \(m) neurons, \(dataset.conditions) \(options.singleTrials ? "trials" : "conditions") (\(dataset.trainingConditions.count) training), \
                 \(dataset.steps) bins of \(format(dataset.dtMs, 1)) ms, go at bin \(dataset.goIndex), \(dataset.outputCount) target channel(s), \(dataset.inputCount) input channel(s)
