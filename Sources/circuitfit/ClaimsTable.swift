@@ -6,12 +6,13 @@ import CircuitFitExperiment
 enum ClaimsTable {
     static func render(_ claims: [Claim]) -> String {
         var out = "claims (one-sided paired Wilcoxon signed-rank across seeds, p < \(claimSignificance); converged fits only):\n"
-        out += "  claim  arm              verdict        Δ median [IQR]                 p        n\n"
+        let idWidth = max(5, claims.map(\.id.count).max() ?? 0)  // "p1-m20" must not be cut
+        out += "  " + "claim".padding(toLength: idWidth, withPad: " ", startingAt: 0) + "  arm              verdict        Δ median [IQR]                 p        n\n"
         for c in claims {
             let d = c.difference.map { "\(fmtNumber($0.median)) [\(fmtNumber($0.lowerQuartile)), \(fmtNumber($0.upperQuartile))]" } ?? "—"
             let p = c.wilcoxon.map { pText($0.pValue) } ?? "—"
             let n = c.wilcoxon.map { "\($0.n)" } ?? "\(c.difference?.count ?? 0)"
-            out += "  " + c.id.padding(toLength: 5, withPad: " ", startingAt: 0) + "  " + c.arm.padding(toLength: 15, withPad: " ", startingAt: 0)
+            out += "  " + c.id.padding(toLength: idWidth, withPad: " ", startingAt: 0) + "  " + c.arm.padding(toLength: 15, withPad: " ", startingAt: 0)
                 + "  " + c.state.words.padding(toLength: 13, withPad: " ", startingAt: 0)
                 + "  " + d.padding(toLength: 29, withPad: " ", startingAt: 0) + "  " + p.padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + n + "\n"
         }
