@@ -188,6 +188,13 @@ public enum NWBReader {
     /// (searched at most six levels deep and 10000 groups wide, so a file with cyclic links
     /// cannot loop).
     static func timeSeriesPaths(in file: HDF5File) -> [String] {
+        groupPaths(in: file, under: ["/processing", "/acquisition"]) { file.kind(of: $0 + "/data") == .dataset }
+    }
+
+    /// Paths of the groups below `roots` for which `matches` holds, in file order; a matching
+    /// group is not searched further. At most six levels deep and 10000 groups wide, so a file
+    /// with cyclic links cannot loop.
+    static func groupPaths(in file: HDF5File, under roots: [String], where matches: (String) -> Bool) -> [String] {
         var found: [String] = []
         var visited = 0
         func visit(_ group: String, depth: Int) {
@@ -196,12 +203,10 @@ public enum NWBReader {
             for member in members {
                 let child = group + "/" + member
                 guard file.kind(of: child) == .group else { continue }
-                if file.kind(of: child + "/data") == .dataset { found.append(child) } else { visit(child, depth: depth + 1) }
+                if matches(child) { found.append(child) } else { visit(child, depth: depth + 1) }
             }
         }
-        for root in ["/processing", "/acquisition"] where file.kind(of: root) == .group {
-            visit(root, depth: 0)
-        }
+        for root in roots where file.kind(of: root) == .group { visit(root, depth: 0) }
         return found
     }
 

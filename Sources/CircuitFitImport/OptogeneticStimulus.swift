@@ -97,19 +97,9 @@ extension NWBReader {
     /// Paths of the groups under /acquisition and /stimulus whose `neurodata_type` is
     /// OptogeneticSeries (six levels deep at most).
     static func optogeneticSeriesPaths(in file: HDF5File) -> [String] {
-        var found: [String] = []
-        var visited = 0
-        func visit(_ group: String, depth: Int) {
-            visited += 1
-            guard depth < 6, visited < 10_000, let members = try? file.members(of: group) else { return }
-            for member in members {
-                let child = group + "/" + member
-                guard file.kind(of: child) == .group else { continue }
-                if (try? file.stringAttribute("neurodata_type", of: child)) == "OptogeneticSeries" { found.append(child) } else { visit(child, depth: depth + 1) }
-            }
+        groupPaths(in: file, under: ["/acquisition", "/stimulus"]) {
+            (try? file.stringAttribute("neurodata_type", of: $0)) == "OptogeneticSeries"
         }
-        for root in ["/acquisition", "/stimulus"] where file.kind(of: root) == .group { visit(root, depth: 0) }
-        return found
     }
 
     /// The values of the units-table column `name`, one per unit (numbers, or booleans as pynwb
