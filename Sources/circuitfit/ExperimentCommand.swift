@@ -28,7 +28,8 @@ struct ExperimentCommand: ParsableCommand {
             Examples:
               circuitfit experiment --out exp --jobs 2
               circuitfit experiment --out small --seeds 5 --record 0,5,20 --arms plain
-              circuitfit experiment --out pexp --seeds 5 --record 20,50 --lambda 1 --arms plain --perturbation-sets 0,1,4,16
+              circuitfit experiment --out pexp --seeds 5 --record 20,50 --lambda 1 \\
+                --arms plain --perturbation-sets 0,1,4,16
               circuitfit experiment --out exp --backend slurm --partition cpu --time 1:00:00
             """)
 
