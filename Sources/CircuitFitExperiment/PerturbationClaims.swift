@@ -5,6 +5,8 @@ enum PerturbationStatement {
     static func improves(_ m: Int) -> String {
         "Perturbation trials of recorded neurons improve the prediction of held-out perturbations (their effect on the outputs) at M = \(m)."
     }
+    /// p1 as listed when the plan has no P > 0 (then there is no M to judge it at).
+    static let improvesAnyM = "Perturbation trials of recorded neurons improve the prediction of held-out perturbations (their effect on the outputs) at each M > 0 of a plan with perturbation sets."
     static let grows = "The gain in predicting held-out perturbations grows with the number of training perturbation sets P."
 }
 
@@ -47,7 +49,9 @@ public func judgePerturbationClaims(
         func byP(_ m: Int) -> String {
             ([0] + ps).map { p in "P=\(p): \(fmt(median(armRows.filter { $0.record == m && $0.perturbationSetCount == p }.map(r2))))" }.joined(separator: " → ")
         }
-        let statements = (ms.isEmpty ? [10] : ms).map { ("p1-m\($0)", PerturbationStatement.improves($0)) } + [("p2", PerturbationStatement.grows)]
+        // A plan without P > 0 lists p1 once per arm (not once per M): nothing is judged at any M.
+        let statements = (ps.isEmpty || ms.isEmpty ? [("p1", PerturbationStatement.improvesAnyM)] : ms.map { ("p1-m\($0)", PerturbationStatement.improves($0)) })
+            + [("p2", PerturbationStatement.grows)]
         let missing: String? = ps.isEmpty ? "the plan has no perturbation sets P > 0 (experiment --perturbation-sets 0,1,4,16)"
             : lambdaStar == nil ? "no λ > 0 in the experiment: perturbation trials need the neural term's tied units"
             : ms.isEmpty ? "no M > 0 in the experiment: perturbation trials need recorded neurons"

@@ -176,6 +176,7 @@ final class ExperimentPerturbationPlanTests: XCTestCase {
         let none = judge(try rows(seeds: 6, gain: { _, _ in 0 }).filter { $0.perturbationSetCount == 0 }, sets: [0])
         XCTAssertEqual(none.values.map(\.state), Array(repeating: .undecided, count: none.count))
         XCTAssert(none["p2"]!.reason.contains("no perturbation sets P > 0"), none["p2"]!.reason)
+        XCTAssertEqual(Set(none.keys), ["p1", "p2"], "without P > 0, p1 is listed once per arm, not once per M")
         // rows without scores (a dataset without held-out sets)
         var unscored = try rows(seeds: 6, gain: { _, p in 0.1 * Double(p) })
         for i in unscored.indices { unscored[i].perturbation = nil }
