@@ -154,6 +154,14 @@ public enum RecordingImporter {
         var halves = [Array3<Double>(conditions, t, m, repeating: 0), Array3<Double>(conditions, t, m, repeating: 0)]
         var trialsInRow = [Int](repeating: 0, count: rows)
         var trialsInHalf = [[Int]](repeating: [0, 0], count: conditions)
+        /// Adds one trial's behaviour (every signal's channels side by side) to `row` of `into`.
+        func addBehavior(trial: Int, eventS: Double, into array: inout Array3<Double>, row: Int) throws {
+            var offset = 0
+            for resampler in resamplers {
+                add(try resampler.values(eventS: eventS, trial: trial, trialID: recording.trials.ids[trial]), into: &array, row: row, channelOffset: offset, width: resampler.signal.channels)
+                offset += resampler.signal.channels
+            }
+        }
         for trial in usedTrials {
             let row = rowOfTrial[trial]!, event = grouping.eventsS[trial], condition = conditionOfTrial[trial]!
             trialsInRow[row] += 1
@@ -161,11 +169,7 @@ public enum RecordingImporter {
             add(rates, into: &recorded, row: row, channelOffset: 0)
             add(rates, into: &halves[halfOfTrial[trial]!], row: condition, channelOffset: 0)
             trialsInHalf[condition][halfOfTrial[trial]!] += 1
-            var offset = 0
-            for resampler in resamplers {
-                add(try resampler.values(eventS: event, trial: trial, trialID: recording.trials.ids[trial]), into: &targets, row: row, channelOffset: offset, width: resampler.signal.channels)
-                offset += resampler.signal.channels
-            }
+            try addBehavior(trial: trial, eventS: event, into: &targets, row: row)
             add(inputs.values(trial: trial, condition: condition, grid: grid), into: &inputArray, row: row, channelOffset: 0)
         }
         for row in 0..<rows {
@@ -181,11 +185,7 @@ public enum RecordingImporter {
                 for trial in trials {
                     let event = grouping.eventsS[trial]
                     add(binner.rates(trial: trial, eventS: event), into: &perturbedRecorded, row: row, channelOffset: 0)
-                    var offset = 0
-                    for resampler in resamplers {
-                        add(try resampler.values(eventS: event, trial: trial, trialID: recording.trials.ids[trial]), into: &perturbedTargets, row: row, channelOffset: offset, width: resampler.signal.channels)
-                        offset += resampler.signal.channels
-                    }
+                    try addBehavior(trial: trial, eventS: event, into: &perturbedTargets, row: row)
                 }
                 scaleRow(&perturbedRecorded, row, 1 / Double(trials.count)); scaleRow(&perturbedTargets, row, 1 / Double(trials.count))
             }
