@@ -26,7 +26,9 @@ public struct LocalBackend: ExperimentBackend {
         _ = try OutputFolder(url)
         let lock: ExperimentLock
         do { lock = try ExperimentLock.acquire(url, purpose: "local run", command: commandLine) } catch {
-            if created { try? FileManager.default.removeItem(at: url) }
+            // rmdir, never a recursive remove: a run that lost the race for a folder both saw
+            // missing must not delete the winner's folder (it holds the winner's lock file)
+            if created { rmdir(url.path) }
             throw error
         }
         defer { lock.release() }
