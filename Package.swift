@@ -6,7 +6,7 @@ import PackageDescription
 // a target that is not a dependency does not build), and `LayeringTests` checks that the
 // sources' imports and this file agree with the table in docs/method.md § Code layout.
 //
-//   CircuitFitCore        numerics (BLAS/LAPACK), NPY/NPZ/zip I/O, atomic files, the dataset
+//   CircuitFitCore        numerics (BLAS/LAPACK, the AVX2 kernels of the RNN), NPY/NPZ/zip I/O, atomic files, the dataset
 //                         file, errors, exit codes, version
 //   CircuitFitModel       the model RNN: forward and backward passes, the objective, Adam, the trainer
 //   CircuitFitAnalysis    metrics on populations: PCA, CCA, Procrustes, held-out-neuron R², Wilcoxon
@@ -46,7 +46,11 @@ let package = Package(
         // HDF5 1.10, from Debian's libhdf5-dev: NWB files and MATLAB v7.3 MAT files.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
-        .target(name: "CircuitFitCore", dependencies: ["COpenBLAS", "CZlib"]),
+        // Our own C: AVX2 + FMA kernels of the model's two hot loops, the per-step recurrent
+        // product (OpenBLAS repacks the [H, H] operand on every call at these shapes) and tanh,
+        // chosen at run time. Optimised in debug builds too, so the debug tests train at speed.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CircuitFitCore", dependencies: ["COpenBLAS", "CZlib", "CKernels"]),
         .target(name: "CircuitFitModel", dependencies: [core]),
         .target(name: "CircuitFitAnalysis", dependencies: [core]),
         .target(name: "CircuitFitImport", dependencies: [core, "CircuitFitAnalysis", "CZlib", "CHDF5"]),

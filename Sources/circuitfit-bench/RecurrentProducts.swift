@@ -5,6 +5,11 @@ import CircuitFitModel
 /// loop structure: T−1 forward steps, T−1 backward steps and the one dJ gemm.
 struct RecurrentTiming {
     var forward: Double, backward: Double, dJ: Double
+    /// The forward steps through OpenBLAS alone (`RecurrentProduct.accumulateBLAS`), for comparison
+    /// where the trainer takes our kernel (equal to `forward` in kind where it does not).
+    var forwardBLAS: Double
+    /// Whether the trainer's per-step products take our AVX2 kernel at this size.
+    var kernel: Bool
     var total: Double { forward + backward + dJ }
 }
 
@@ -28,11 +33,17 @@ func recurrentProducts(_ c: BenchmarkCase, repeats: Int) -> RecurrentTiming {
             RecurrentProduct.accumulate(conditions: C, hidden: H, alpha: a, dh.p + (t + 1) * CH, J.p, dr.p + t * CH)
         }
     }
+    let fwdBLAS = timePerCall(repeats: repeats) {
+        for t in 0..<(T - 1) {
+            RecurrentProduct.accumulateBLAS(conditions: C, hidden: H, alpha: a, r.p + t * CH, JT.p, h.p + (t + 1) * CH)
+        }
+    }
     // dJ = α Σ_t dh[t+1]ᵀ r[t], one gemm over all (T−1)·C rows
     let rows = (T - 1) * C
     let gJ = timePerCall(repeats: repeats) {
         Float.gemm(transA: true, transB: false, m: H, n: H, k: rows, alpha: a,
                    a: dh.p + CH, lda: H, b: r.p, ldb: H, beta: 0, c: dJ.p, ldc: H)
     }
-    return RecurrentTiming(forward: fwd, backward: bwd, dJ: gJ)
+    return RecurrentTiming(forward: fwd, backward: bwd, dJ: gJ, forwardBLAS: fwdBLAS,
+                           kernel: RecurrentProduct.usesKernel(Float.self, hidden: H))
 }

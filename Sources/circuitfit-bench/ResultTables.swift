@@ -52,17 +52,18 @@ extension TrainMeasurements {
             "",
             "## Recurrent products alone (same shapes and loop structure, timed in isolation)",
             "",
-            "| case | MFLOP/iter | forward T−1 × [C,H]·[H,H] | backward T−1 × [C,H]·[H,H] | dJ [H,(T−1)C]·[(T−1)C,H] | all recurrent | % of sgemm peak | share of our iteration |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| case | MFLOP/iter | per-step path | forward T−1 × [C,H]·[H,H] | the same through OpenBLAS | backward T−1 × [C,H]·[H,H] | dJ [H,(T−1)C]·[(T−1)C,H] | all recurrent | % of sgemm peak | share of our iteration |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for c in cases {
             let r = recurrent[c]!
             let step = 2 * Double((c.T - 1) * c.C * c.H * c.H)
             func cell(_ s: Double) -> String { "\(fmt(s * 1e3, 2)) ms, \(fmt(step / s / 1e9, 1)) GF/s" }
             let gf = c.recurrentFlops / r.total / 1e9
-            md.append("| \(c.label) | \(fmt(c.recurrentFlops / 1e6, 1)) | \(cell(r.forward)) | \(cell(r.backward)) | \(cell(r.dJ)) | \(fmt(r.total * 1e3, 2)) ms, **\(fmt(gf, 1)) GF/s** | \(fmt(100 * gf / peak, 0)) % | \(fmt(100 * r.total / ours[c]!.median, 0)) % |")
+            md.append("| \(c.label) | \(fmt(c.recurrentFlops / 1e6, 1)) | \(r.kernel ? "our AVX2 kernel" : "OpenBLAS") | \(cell(r.forward)) | \(cell(r.forwardBLAS)) | \(cell(r.backward)) | \(cell(r.dJ)) | \(fmt(r.total * 1e3, 2)) ms, **\(fmt(gf, 1)) GF/s** | \(fmt(100 * gf / peak, 0)) % | \(fmt(100 * r.total / ours[c]!.median, 0)) % |")
         }
-        md += ["", "Single-call sgemm rates at the RNN's shapes: " + cases.map { c in
+        md += ["", "The per-step products take our AVX2 + FMA kernel (Sources/CKernels) for Float32 up to H = 256 where the CPU has it, else OpenBLAS (docs/method.md, `RecurrentProduct`); the OpenBLAS column times the same forward steps through OpenBLAS alone, in this run.",
+               "", "Single-call sgemm rates at the RNN's shapes: " + cases.map { c in
             "[\(c.C),\(c.H)]·[\(c.H),\(c.H)] \(fmt(stepRates[c]!.step, 1)), [\(c.H),\((c.T - 1) * c.C)]·[\((c.T - 1) * c.C),\(c.H)] \(fmt(stepRates[c]!.dJ, 1))"
         }.joined(separator: "; ") + " GFLOP/s."]
         return md

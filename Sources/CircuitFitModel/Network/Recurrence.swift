@@ -186,27 +186,57 @@ extension RNNWorkspace {
 /// everywhere): h[t+1] += α r[t]·Jᵀ forward and dr[t] += α dh[t+1]·J backward. Public so that the
 /// benchmark times exactly what the trainer runs.
 ///
-/// Speed: OpenBLAS (0.3.21, Skylake-X/Cooper Lake kernels) takes an unpacked "small matrix"
-/// sgemm path only while m·n·k ≤ 10⁶; above that it repacks the whole [H, H] operand on every
-/// call, which at C = 8..32 conditions costs as much as the product (H = 500, C = 8: 57 GFLOP/s
-/// instead of 105 on one core). So when C·H·H exceeds 10⁶ the product is split into column
-/// blocks of b (and c) that each stay under the limit: every output still gets its whole dot
-/// product over H in one call, only the kernel changes. Measured one thread: H = 500, C = 16
-/// 75 → ~100 GFLOP/s; H = 200, C = 32 87 → ~110; H = 200, C = 8 (10⁶ not exceeded) unchanged.
+/// Float32, H ≤ 256, on a CPU with AVX2 + FMA: `AVX2Kernels.accumulate`, our kernel that reads b
+/// in place. OpenBLAS (0.3.21) repacks the whole [H, H] operand on every call at these shapes
+/// unless the CPU has AVX-512 (its small-matrix path): measured on this project's AMD EPYC
+/// (Zen 3), H = 200, C = 8, the packing was a quarter of a training iteration (`perf`:
+/// sgemm_itcopy 17 %, otcopy 4 %). Above H = 256 J no longer fits the core's 512 KB L2 with
+/// room to spare and OpenBLAS's sequential packing streams it better: the training iteration at
+/// H = 500, C = 16 ran 5 % slower through the kernel (bench-compare, 6 rounds), so it stays on BLAS.
+/// Otherwise (Double, the gradient checks; H > 256; or no AVX2) BLAS, split into column blocks when
+/// C·H·H exceeds 10⁶: OpenBLAS takes its unpacked small-matrix path (AVX-512 CPUs) only while
+/// m·n·k ≤ 10⁶, and the blocks keep it there (measured on a Skylake-X: H = 500, C = 16 75 → ~100
+/// GFLOP/s); every output still gets its whole dot product over H in one call.
 public enum RecurrentProduct {
     /// OpenBLAS's size limit of its small-matrix sgemm path (m·n·k).
     static let smallKernelLimit = 1_000_000
 
-    /// Columns per gemm call: H (one call) when C·H·H ≤ 10⁶, else the largest multiple of 16 up
-    /// to 128 that keeps C·H·width ≤ 10⁶; one call also when even 32 columns would exceed it.
+    /// Columns per gemm call of the BLAS path: H (one call) when C·H·H ≤ 10⁶, else the largest
+    /// multiple of 16 up to 128 that keeps C·H·width ≤ 10⁶; one call also when even 32 columns
+    /// would exceed it.
     public static func blockWidth(conditions C: Int, hidden H: Int) -> Int {
         let limit = smallKernelLimit / max(C * H, 1)
         if limit >= H || limit < 32 { return H }
         return min(128, limit / 16 * 16)
     }
 
-    /// c += α a·b with a [C, H], b [H, H], c [C, H], row-major, leading dimension H.
+    /// The largest H that takes the kernel (see above).
+    public static let kernelMaxHidden = 256
+
+    /// Whether `accumulate` takes the kernel for scalar type S and H hidden units.
+    @inlinable public static func usesKernel<S: BLASScalar>(_: S.Type, hidden H: Int) -> Bool {
+        S.self == Float.self && H <= kernelMaxHidden && AVX2Kernels.isAvailable
+    }
+
+    /// c += α a·b with a [C, H], b [H, H], c [C, H], row-major, leading dimension H: the kernel
+    /// where `usesKernel`, else BLAS.
     @inlinable public static func accumulate<S: BLASScalar>(
+        conditions C: Int, hidden H: Int, alpha: S,
+        _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>
+    ) {
+        if usesKernel(S.self, hidden: H) {
+            AVX2Kernels.accumulate(
+                m: C, n: H, k: H, alpha: unsafeBitCast(alpha, to: Float.self),
+                a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: H,
+                b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: H,
+                c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: H)
+        } else {
+            accumulateBLAS(conditions: C, hidden: H, alpha: alpha, a, b, c)
+        }
+    }
+
+    /// The same product through BLAS only (column blocks as above); the benchmark's comparison.
+    @inlinable public static func accumulateBLAS<S: BLASScalar>(
         conditions C: Int, hidden H: Int, alpha: S,
         _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>
     ) {
