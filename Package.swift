@@ -48,8 +48,8 @@ let package = Package(
 
         // Our own C: AVX2 + FMA kernels of the model's two hot loops, the per-step recurrent
         // product (OpenBLAS repacks the [H, H] operand on every call at these shapes) and tanh,
-        // chosen at run time. Optimised in debug builds too, so the debug tests train at speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // chosen at run time (no unsafe flags: the package stays usable as a dependency).
+        .target(name: "CKernels"),
         .target(name: "CircuitFitCore", dependencies: ["COpenBLAS", "CZlib", "CKernels"]),
         .target(name: "CircuitFitModel", dependencies: [core]),
         .target(name: "CircuitFitAnalysis", dependencies: [core]),
