@@ -165,6 +165,27 @@ final class CLITrainFitTests: CLITestCase {
         XCTAssertNotEqual(try a.intVector("recorded_neurons"), try c.intVector("recorded_neurons"), "the seed draws the recorded neurons")
     }
 
+    /// CIRCUITFIT_NO_AVX2=1 runs the portable BLAS and Swift paths: reproducible to the bit
+    /// there too, and the same fit as the AVX2 kernels' to Float32 rounding carried through
+    /// training (where the CPU has them, the two files differ in their last bits).
+    func testPortablePathWithoutTheAVX2KernelsIsReproducibleAndAgrees() throws {
+        let args = ["train", datasetPath!, "--record", "10", "--hidden", "40", "--iterations", "100", "--seed", "5"]
+        for folder in ["p1", "p2"] {
+            let r = try CLI.runBounded(args + ["--out", path(folder)], environment: ["CIRCUITFIT_NO_AVX2": "1"])
+            XCTAssertEqual(r.status, 0, r.summary)
+        }
+        try train("k", Array(args.dropFirst(2)))
+        XCTAssertEqual(try bytes("p1/model.npz"), try bytes("p2/model.npz"), "the portable path must be bit-reproducible")
+        func finalLoss(_ folder: String) throws -> Double {
+            try XCTUnwrap(try jsonObject("\(folder)/config.json")["final_loss_total"] as? Double)
+        }
+        let portable = try finalLoss("p1"), kernels = try finalLoss("k")
+        XCTAssertEqual(kernels, portable, accuracy: 1e-3 * portable, "final objective, kernels vs portable")
+        if AVX2Kernels.isAvailable {
+            XCTAssertNotEqual(try bytes("p1/model.npz"), try bytes("k/model.npz"), "the switch must change the path taken")
+        }
+    }
+
     /// A fit that blows up stops with a message naming the iteration, exits ≠ 0, keeps a
     /// checkpoint.npz with finite parameters and writes no model.npz.
     func testDivergenceStopsAndKeepsAFiniteCheckpoint() throws {

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// Our own AVX2 + FMA kernels of the model RNN's two hot loops (`Sources/CKernels`), chosen at
 /// run time: where the CPU lacks AVX2 or FMA, `isAvailable` is false and callers use BLAS and
@@ -12,8 +13,11 @@ import CKernels
 /// - `tanh`: the model's rational tanh (`Float.tanh` in CircuitFitModel), 8 lanes with FMA
 ///   instead of the baseline-x86 build's 4 lanes without it.
 public enum AVX2Kernels {
-    /// Whether this CPU and OS run the kernels (CPUID and XGETBV, checked once).
-    public static let isAvailable: Bool = cf_avx2_fma_available() == 1
+    /// Whether this CPU and OS run the kernels (CPUID and XGETBV, checked once), and the
+    /// environment does not turn them off (`CIRCUITFIT_NO_AVX2=1`: the portable BLAS and Swift
+    /// paths, to compare or to reproduce a run of a CPU without AVX2).
+    public static let isAvailable: Bool =
+        cf_avx2_fma_available() == 1 && ProcessInfo.processInfo.environment["CIRCUITFIT_NO_AVX2"] != "1"
 
     /// c[i·ldc + j] += α Σ_p a[i·lda + p] b[p·ldb + j], i < m, j < n. Only when `isAvailable`.
     @inlinable public static func accumulate(
