@@ -1,5 +1,7 @@
 // Run-time check for the AVX2 + FMA kernels (kernels.h).
 #include "kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
 static int detect(void) {
@@ -24,3 +26,9 @@ int cf_avx2_fma_available(void) {
     }
     return s;
 }
+
+#else  // not x86: the kernels do not exist, callers take BLAS and the Swift loops
+
+int cf_avx2_fma_available(void) { return 0; }
+
+#endif

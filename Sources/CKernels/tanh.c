@@ -1,9 +1,6 @@
 // The model's tanh (kernels.h), 8 lanes at a time with FMA; the same formula and coefficients as
 // Float.tanh in RNNScalar.swift, whose baseline-x86 build runs 4 lanes without FMA.
 #include "kernels.h"
-#include <immintrin.h>
-
-#define TARGET __attribute__((target("avx2,fma")))
 
 static const float p1 = 0.13084009289741516f, p2 = 0.003103954251855612f;
 static const float p3 = 1.1154275853186846e-05f, p4 = -2.0225034091936323e-08f;
@@ -19,6 +16,11 @@ static inline float tanh1(float v) {
     const float t = xc * p / q;
     return t > 1 ? 1 : (t < -1 ? -1 : t);
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma")))
 
 TARGET void cf_tanh(const float *x, float *y, int count) {
     const __m256 hi = _mm256_set1_ps(9), lo = _mm256_set1_ps(-9);
@@ -43,3 +45,11 @@ TARGET void cf_tanh(const float *x, float *y, int count) {
     }
     for (; i < count; i++) y[i] = tanh1(x[i]);
 }
+
+#else  // not x86: never called (cf_avx2_fma_available() is 0); the formula so that it links
+
+void cf_tanh(const float *x, float *y, int count) {
+    for (int i = 0; i < count; i++) y[i] = tanh1(x[i]);
+}
+
+#endif
