@@ -27,11 +27,11 @@ struct ConvergeCommand: ParsableCommand {
 
     @Option(help: "The dataset (.npz) from `circuitfit generate` (the built-in circuit).")
     var dataset: String
-    @Option(help: "M, recorded neurons (default 20).")
+    @Option(help: "M, recorded neurons.")
     var record = 20
-    @Option(help: "Fit seed (default 1).")
+    @Option(help: "Fit seed.")
     var seed: UInt64 = 1
-    @Option(name: .customLong("max-torch-steps"), help: "The most PyTorch Adam steps (default 20000).")
+    @Option(name: .customLong("max-torch-steps"), help: "The most PyTorch Adam steps.")
     var maxTorchSteps = 20_000
     @Option(help: "The Python interpreter for the PyTorch script.")
     var python = "python3"

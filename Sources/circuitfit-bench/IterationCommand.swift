@@ -27,7 +27,7 @@ struct IterationCommand: ParsableCommand {
     @Option(help: "Timed iterations per case, ≥ 1, after 5 warm-up iterations. (default: 200, or 20 with --quick)")
     var iterations: Int?
 
-    @Option(help: "How many of each case's C conditions are perturbation trials (5 units clamped, 5 driven from step T/4 on), 0…C. (default: 0)")
+    @Option(help: "How many of each case's C conditions are perturbation trials (5 units clamped, 5 driven from step T/4 on), 0…C.")
     var perturbed: Int = 0
 
     @Flag(help: "Only H,C,T = 200,8,120 (unless --case is given), 20 timed iterations (unless --iterations is given).")

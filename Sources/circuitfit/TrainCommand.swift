@@ -15,8 +15,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Fit a model RNN to a dataset's outputs and to M of its neurons.",
         discussion: """
             Reads DATASET (dataset.npz from `generate` or `import`), draws M recorded neurons with \
-            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and L-BFGS (or \
-            Adam) until the convergence criterion is met (at most --max-iterations steps). Both \
+            --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and Adam (or \
+            L-BFGS, Gauss-Newton: --optimizer) until the convergence criterion is met (at most --max-iterations steps). Both \
             terms are normalised MSEs: each output channel's and each recorded neuron's squared \
             error divided by its variance over the fitted samples, averaged over channels or \
             neurons, so the fit does not depend on the data's units. λ = 1 weighs the recorded \
