@@ -16,11 +16,12 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Reads DATASET (dataset.npz from `generate` or `import`), draws M recorded neurons with \
             --seed, and minimises L = L_task + λ·L_neural (+ penalties) by BPTT and Adam (or \
-            L-BFGS, Gauss-Newton: --optimizer) until the convergence criterion is met (at most --max-iterations steps). Both \
-            terms are normalised MSEs: each output channel's and each recorded neuron's squared \
-            error divided by its variance over the fitted samples, averaged over channels or \
-            neurons, so the fit does not depend on the data's units. λ = 1 weighs the recorded \
-            neurons' mean fraction of unexplained variance as much as the outputs'. Writes model.npz, \
+            L-BFGS, Gauss-Newton: --optimizer) until the convergence criterion is met (at most \
+            --max-iterations steps). Both terms are normalised MSEs: each output channel's and \
+            each recorded neuron's squared error divided by its variance over the fitted samples, \
+            averaged over channels or neurons, so the fit does not depend on the data's units. \
+            λ = 1 weighs the recorded neurons' mean fraction of unexplained variance as much as \
+            the outputs'. Writes model.npz, \
             metrics.json, history.csv and config.json into --out; checkpoint.npz while running. A \
             diverging fit (NaN/Inf) stops, says at which iteration, and keeps the last good \
             checkpoint. See docs/method.md (objective, convergence, optimiser) and docs/files.md.

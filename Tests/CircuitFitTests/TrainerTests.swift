@@ -143,12 +143,9 @@ final class TrainerTests: XCTestCase {
         let (inputs, _) = reachTask()
         let spec = RNNSpec(hidden: 10, inputs: 3, outputs: 2)
         let start = initialParameters(spec: spec, seed: 1)
-        // an absurd learning rate: the first update blows the weights up, the second loss
-        // overflows Float32 (outputs ~10²⁸ against targets of variance ~0.1: each squared error,
-        // divided by that variance, is far beyond 3·10³⁸). Targets of order 1, so that it is the
-        // loss that overflows under the unit-free objective, not only the gradient (which did
-        // through units one ulp short of saturation, but not with the AVX2 tanh, which rounds
-        // tanh(x ≥ 9) to exactly 1: every unit saturates and that gradient stays finite).
+        // an absurd learning rate: the first update blows the weights up, and the second loss
+        // overflows Float32 (outputs ~10²⁸ against targets of order 1 and variance ~0.1). Not the
+        // gradient alone: with every unit saturated (the AVX2 tanh gives exactly ±1) it stays finite.
         var targets = Array3<Double>(4, 50, 2, repeating: 0)
         for i in 0..<targets.data.count { targets.data[i] = 1 + 0.5 * sin(Double(i)) }
         let data = try TrainingData(inputs: inputs, targets: targets)
